@@ -1,0 +1,1 @@
+"""Batch evaluation of grounding: question sets, metrics, runner and report."""

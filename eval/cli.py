@@ -1,0 +1,61 @@
+"""`rag eval`: load a question file, run it, print the table, write the report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from eval.dataset import load_questions
+from eval.report import terminal_table, write_report
+from eval.runner import run
+from rag.answer import Assistant
+from rag.config import Settings
+from rag.errors import RagError
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
+MODES = ("extractive", "generative", "hybrid")
+
+
+def parse_thresholds(specs: list[str]) -> dict[str, float]:
+    thresholds = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        try:
+            thresholds[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise RagError(f"--fail-under takes METRIC=VALUE, got '{spec}'")
+    return thresholds
+
+
+def failures(results: dict, thresholds: dict[str, float]) -> list[str]:
+    found = []
+    tables = {m: r["summary"] for m, r in results["modes"].items()}
+    tables["retrieval"] = {k: v for k, v in results["retrieval"].items() if k != "items"}
+    for metric, floor in thresholds.items():
+        seen = [(m, t[metric]) for m, t in tables.items() if isinstance(t.get(metric), int | float)]
+        if not seen:
+            raise RagError(f"unknown metric for --fail-under: {metric}")
+        found += [f"{metric} = {v:.3f} < {floor} ({m})" for m, v in seen if v < floor]
+    return found
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    questions = load_questions(args.questions or DEFAULT_QUESTIONS)
+    if args.limit:
+        questions = questions[: args.limit]
+    modes = [m.strip() for m in (args.modes or settings.mode).split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise RagError(f"unknown mode(s): {', '.join(unknown)}; choose from {', '.join(MODES)}")
+    thresholds = parse_thresholds(args.fail_under)
+    results = run(Assistant(settings), questions, modes, retrieval_only=args.retrieval_only)
+    print(terminal_table(results))
+    report = write_report(results, args.out)
+    print(f"\nreport: {report}\nresults: {args.out / 'results.json'}")
+    problems = failures(results, thresholds)
+    for problem in problems:
+        print(f"FAIL {problem}", file=sys.stderr)
+    return 1 if problems else 0

@@ -1,0 +1,91 @@
+"""Evaluation questions in JSONL, one object a line.
+
+Fields: id, lang ("fr"/"en"), question, answerable (bool), answer, must_include
+(key strings; one key may list alternatives as "a|b"), sources (article file
+names), evidence (exact substrings of those articles), type.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import RagError
+
+QUESTION_TYPES = {
+    "single-fact",
+    "multi-article",
+    "numeric",
+    "who",
+    "when",
+    "where",
+    "why/summary",
+    "unanswerable",
+    "false-premise",
+    "cross-lingual",
+}
+_REQUIRED = ("id", "lang", "question", "answerable")
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    lang: str
+    question: str
+    answerable: bool
+    answer: str = ""
+    must_include: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    type: str = "single-fact"
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Parse a question file; a malformed line is an error naming the line."""
+    try:
+        lines = path.read_text("utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RagError(f"cannot read question file {path}: {exc}") from exc
+    questions = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            missing = [k for k in _REQUIRED if k not in raw]
+            if missing:
+                raise ValueError(f"missing field(s) {', '.join(missing)}")
+            questions.append(
+                EvalQuestion(
+                    id=str(raw["id"]),
+                    lang=str(raw["lang"]),
+                    question=str(raw["question"]),
+                    answerable=bool(raw["answerable"]),
+                    answer=str(raw.get("answer", "")),
+                    must_include=tuple(raw.get("must_include", [])),
+                    sources=tuple(raw.get("sources", [])),
+                    evidence=tuple(raw.get("evidence", [])),
+                    type=str(raw.get("type", "single-fact")),
+                )
+            )
+        except (ValueError, TypeError) as exc:
+            raise RagError(f"{path}:{number}: not a valid question ({exc})") from exc
+    if not questions:
+        raise RagError(f"{path} holds no questions")
+    return questions
+
+
+def check_evidence(questions: list[EvalQuestion], texts: dict[str, str]) -> list[str]:
+    """Problems with a question set: evidence not found verbatim in its sources, unknown types."""
+    problems = []
+    for q in questions:
+        if q.type not in QUESTION_TYPES:
+            problems.append(f"{q.id}: unknown type '{q.type}'")
+        for source in q.sources:
+            if source not in texts:
+                problems.append(f"{q.id}: source {source} is not in the corpus")
+        for span in q.evidence:
+            if not any(span in texts.get(s, "") for s in q.sources):
+                problems.append(f"{q.id}: evidence not found verbatim: {span[:60]!r}")
+    return problems

@@ -1,0 +1,147 @@
+"""Write the evaluation results: results.json, report.html (tables and SVG plots),
+and a plain-text summary table for the terminal."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+HEADLINE = (
+    "key_fact_accuracy",
+    "answered_rate",
+    "citation_recall",
+    "citation_precision",
+    "refusal_precision",
+    "refusal_recall",
+    "refusal_f1",
+    "language_match",
+    "retrieval_ms_p50",
+    "first_token_s_p50",
+    "total_s_p50",
+    "total_s_p95",
+    "tokens_per_s_p50",
+)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def summary_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    modes = list(results["modes"])
+    rows = [
+        (name, [_fmt(results["modes"][m]["summary"].get(name)) for m in modes]) for name in HEADLINE
+    ]
+    retrieval = results["retrieval"]
+    for name, value in retrieval.items():
+        if name not in ("items", "k", "questions"):
+            rows.insert(0, (f"retrieval {name}", [_fmt(value)] * max(len(modes), 1)))
+    return rows
+
+
+def terminal_table(results: dict[str, Any]) -> str:
+    modes = list(results["modes"]) or ["retrieval"]
+    rows = summary_rows(results)
+    width = max(len(r[0]) for r in rows) + 2
+    lines = ["metric".ljust(width) + "".join(m.rjust(12) for m in modes)]
+    lines += [name.ljust(width) + "".join(v.rjust(12) for v in values) for name, values in rows]
+    return "\n".join(lines)
+
+
+def _bar_chart(title: str, groups: dict[str, dict[str, float]]) -> str:
+    """Grouped horizontal bars: one group per label, one bar per series (mode)."""
+    series = sorted({s for g in groups.values() for s in g})
+    colours = ["#4C72B0", "#DD8452", "#55A868", "#C44E52"]
+    bar_h, gap, left, width = 12, 10, 170, 360
+    height = len(groups) * (len(series) * bar_h + gap) + 40
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 60}" '
+        f'height="{height}" font-family="sans-serif" font-size="11">',
+        f'<text x="4" y="14" font-weight="bold">{html.escape(title)}</text>',
+    ]
+    y = 28
+    for label, values in groups.items():
+        parts.append(f'<text x="4" y="{y + bar_h}">{html.escape(label)}</text>')
+        for i, name in enumerate(series):
+            v = values.get(name, 0.0)
+            parts.append(
+                f'<rect x="{left}" y="{y}" width="{v * width:.1f}" height="{bar_h - 2}" '
+                f'fill="{colours[i % len(colours)]}"><title>{name}: {v:.2f}</title></rect>'
+                f'<text x="{left + v * width + 4:.1f}" y="{y + bar_h - 3}">{v:.2f}</text>'
+            )
+            y += bar_h
+        y += gap
+    legend = " ".join(
+        f'<tspan fill="{colours[i % len(colours)]}">■ {html.escape(s)}</tspan>'
+        for i, s in enumerate(series)
+    )
+    parts.append(f'<text x="{left}" y="14">{legend}</text></svg>')
+    return "".join(parts)
+
+
+def _histogram(title: str, values_by_mode: dict[str, list[float]], bins: int = 12) -> str:
+    flat = [v for vs in values_by_mode.values() for v in vs]
+    if not flat:
+        return ""
+    top = max(flat) or 1.0
+    groups: dict[str, dict[str, float]] = {}
+    for b in range(bins):
+        lo, hi = top * b / bins, top * (b + 1) / bins
+        label = f"{lo:.1f}–{hi:.1f} s"
+        groups[label] = {
+            m: sum(lo <= v < hi or (b == bins - 1 and v == hi) for v in vs) / max(len(vs), 1)
+            for m, vs in values_by_mode.items()
+        }
+    return _bar_chart(title + " (share of questions)", groups)
+
+
+def write_report(results: dict[str, Any], out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), "utf-8")
+    modes = list(results["modes"])
+    rows = summary_rows(results)
+    table = "<table><tr><th>metric</th>" + "".join(f"<th>{html.escape(m)}</th>" for m in modes)
+    table += (
+        "</tr>"
+        + "".join(
+            f"<tr><td>{html.escape(n)}</td>" + "".join(f"<td>{v}</td>" for v in vals) + "</tr>"
+            for n, vals in rows
+        )
+        + "</table>"
+    )
+    by_type = {}
+    for m in modes:
+        for t, v in results["modes"][m]["summary"]["by_type"].items():
+            by_type.setdefault(f"{t} (n={v['n']})", {})[m] = v["score"]
+    chart = _bar_chart("Score by question type (key facts; refusal for unanswerable)", by_type)
+    latency = _histogram(
+        "Total seconds per answer",
+        {
+            m: [i["timings"].get("total_s") or 0.0 for i in results["modes"][m]["items"]]
+            for m in modes
+        },
+    )
+    item_rows = "".join(
+        f"<tr><td>{html.escape(i['id'])}</td><td>{html.escape(m)}</td><td>{html.escape(i['type'])}</td>"
+        f"<td>{html.escape(i['question'])}</td><td>{html.escape(i.get('text', ''))}</td>"
+        f"<td>{_fmt(i['key_facts'])}</td><td>{_fmt(i['refused'])}</td>"
+        f"<td>{_fmt(i['citation_precision'])}</td></tr>"
+        for m in modes
+        for i in results["modes"][m]["items"]
+    )
+    page = f"""<!doctype html><meta charset="utf-8"><title>rag evaluation</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{border:1px solid #ccc;
+padding:3px 6px;font-size:13px;vertical-align:top}}table{{border-collapse:collapse}}</style>
+<h1>Grounding evaluation</h1><p>settings: {html.escape(json.dumps(results["settings"]))}</p>
+{table}<h2>By question type</h2>{chart}<h2>Latency</h2>{latency}
+<h2>Every answer</h2><table><tr><th>id</th><th>mode</th><th>type</th><th>question</th>
+<th>answer</th><th>key facts</th><th>refused</th><th>citation precision</th></tr>
+{item_rows}</table>"""
+    (out / "report.html").write_text(page, "utf-8")
+    return out / "report.html"

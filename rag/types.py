@@ -1,0 +1,129 @@
+"""The plain data types every stage passes along (frozen dataclasses, JSON-friendly)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str  # stable: the source file name
+    path: str
+    title: str
+    date: str | None
+    outlet: str | None
+    byline: str | None
+    text: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str  # derived from the document hash and offsets, so it survives rebuilds
+    doc_id: str
+    start: int
+    end: int
+    text: str  # == document.text[start:end]
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    date: str | None
+    outlet: str | None
+    start: int  # character span of the quote in the document text
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    text: str
+    citations: tuple[int, ...]
+    supported: bool
+    reason: str = ""  # why verification refused support, when it did
+
+
+@dataclass(frozen=True)
+class Timings:
+    retrieval_ms: float = 0.0
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    tokens: int = 0
+    tokens_per_s: float | None = None
+    prompt_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    language: str
+    sentences: tuple[AnswerSentence, ...]
+    citations: tuple[Citation, ...]
+    refused: bool
+    mode: str  # which path produced the sentences: extractive, generative
+    preamble: str = ""  # framing line in the question's language
+    hits: tuple[Hit, ...] = ()
+    timings: Timings = field(default_factory=Timings)
+    notes: tuple[str, ...] = ()  # e.g. "generated answer dropped: unsupported"
+
+    @property
+    def text(self) -> str:
+        body = " ".join(s.text for s in self.sentences)
+        return f"{self.preamble}\n{body}".strip() if self.preamble else body
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["text"] = self.text
+        data["hits"] = [
+            {"rank": h.rank, "score": h.score, "chunk_id": h.chunk.id, "doc_id": h.chunk.doc_id}
+            for h in self.hits
+        ]
+        return data
+
+    def _lines(self, esc: Callable[[str], str], warn: str) -> list[str]:
+        lines = [esc(self.preamble)] if self.preamble else []
+        for s in self.sentences:
+            marks = "".join(f"[{n}]" for n in s.citations)
+            text = esc(s.text) if s.supported else warn.format(esc(s.text))
+            lines.append(f"{text} {marks}".strip())
+        if any(not s.supported for s in self.sentences):
+            lines.append(warn.format("marked sentences could not be verified against the sources"))
+        if self.citations:
+            lines.append("Sources:")
+            for c in self.citations:
+                meta = ", ".join(esc(x) for x in (c.outlet, c.date) if x)
+                head = f"[{c.n}] {esc(c.title)}" + (f" ({meta})" if meta else "")
+                lines.append(f"{head}\n> {esc(c.quote)}")
+        return lines
+
+    def to_markdown(self) -> str:
+        """For the chat page. Article text is data: it is escaped so that it can
+        never become live HTML, a link or an image in the page."""
+        return "\n\n".join(self._lines(escape_markdown, "⚠️ *{}* (unverified)"))
+
+    def to_text(self) -> str:
+        """For the terminal."""
+        return "\n\n".join(self._lines(lambda x: x, "[unverified] {}"))
+
+
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def escape_markdown(text: str) -> str:
+    """HTML-escape, then backslash-escape every character markdown gives a meaning."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", html.escape(text, quote=False))

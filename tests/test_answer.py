@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.answer import Assistant
+from rag.errors import QuestionError
+from rag.types import Answer, AnswerSentence, Citation
+
+
+def _assert_citations_exact(assistant: Assistant, answer: Answer) -> None:
+    numbers = {c.n for c in answer.citations}
+    for sentence in answer.sentences:
+        assert set(sentence.citations) <= numbers
+    for c in answer.citations:
+        doc = assistant.store.documents[c.doc_id]
+        assert doc.text[c.start : c.end] == c.quote and c.quote
+    assert numbers == {n for s in answer.sentences for n in s.citations}  # only cited sources
+
+
+def test_french_question_names_wu_zhaohui(assistant: Assistant) -> None:
+    answer = assistant.ask("Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?")
+    assert not answer.refused and answer.language == "fr"
+    assert "Wu Zhaohui" in answer.text
+    assert answer.preamble.startswith("D'après")
+    _assert_citations_exact(assistant, answer)
+
+
+def test_english_question_gets_english_frame_and_french_quotes(assistant: Assistant) -> None:
+    answer = assistant.ask("Where did the US and China hold their AI talks?")
+    assert not answer.refused and answer.language == "en"
+    assert answer.preamble.startswith("According to the articles")
+    assert "Genève" in " ".join(c.quote for c in answer.citations)
+    _assert_citations_exact(assistant, answer)
+
+
+@pytest.mark.parametrize(
+    "question", ["Who won the 2022 World Cup?", "Quelle est la capitale de l'Australie ?"]
+)
+def test_off_topic_question_is_refused(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.refused and not answer.citations
+    assert "do not contain" in answer.text or "ne contiennent pas" in answer.text
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000])
+def test_bad_questions_are_rejected_before_any_work(assistant: Assistant, question: str) -> None:
+    with pytest.raises(QuestionError):
+        assistant.ask(question)
+
+
+def test_markdown_never_carries_live_markup() -> None:
+    evil = "<img src=x onerror=alert(1)> ![t](http://evil.example/x.png) [click](javascript:x)"
+    answer = Answer(
+        question="q",
+        language="en",
+        sentences=(AnswerSentence(evil, (1,), True),),
+        citations=(Citation(1, "c", "d", evil, None, None, 0, 10, evil),),
+        refused=False,
+        mode="extractive",
+    )
+    md = answer.to_markdown()
+    assert "<img" not in md and "](" not in md and "![" not in md
+    assert "&lt;img" in md

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.check_questions import main as check_questions
+from eval.dataset import load_questions
+from eval.metrics import (
+    answer_language,
+    citation_scores,
+    key_facts_present,
+    reciprocal_rank,
+    refusal_scores,
+)
+from rag.cli import main as rag_main
+from rag.config import Settings
+from rag.errors import RagError
+
+QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl"
+
+
+def _supports(claim: str, passages: list[str]) -> bool:
+    """Toy support: every word of the claim appears in the passages."""
+    joined = " ".join(passages).lower()
+    return all(word in joined for word in claim.lower().split())
+
+
+def test_citation_recall_and_precision_on_hand_made_cases() -> None:
+    good = ("wu ira", ["wu ira au sommet"])
+    assert citation_scores([good], _supports) == (1.0, 1.0)
+    # an extra citation that is not needed lowers precision, not recall
+    padded = ("wu ira", ["wu ira au sommet", "la météo à paris"])
+    assert citation_scores([padded], _supports) == (1.0, 0.5)
+    # an unsupported sentence lowers recall, and its citation is not precise
+    unsupported = ("li ira", ["wu ira au sommet"])
+    assert citation_scores([good, unsupported], _supports) == (0.5, 0.5)
+    # both passages needed together: both precise
+    joint = ("wu paris", ["wu ira", "à paris"])
+    assert citation_scores([joint], _supports) == (1.0, 1.0)
+
+
+def test_refusal_scores() -> None:
+    perfect = refusal_scores([True, False], [True, False])
+    assert perfect == {"refusal_precision": 1.0, "refusal_recall": 1.0, "refusal_f1": 1.0}
+    # refusing an answerable question lowers refusal precision
+    over = refusal_scores([True, False], [True, True])
+    assert over["refusal_precision"] == 0.5 and over["refusal_recall"] == 1.0
+    missed = refusal_scores([True, True], [True, False])
+    assert missed["refusal_recall"] == 0.5
+
+
+def test_key_facts_are_case_accent_and_number_insensitive() -> None:
+    assert key_facts_present("Les pourparlers ont lieu à GENEVE.", ["Genève"])
+    assert key_facts_present("about 40% of models", ["40 %"])
+    assert key_facts_present("au moins 1 000 modèles", ["1000"])
+    assert key_facts_present("It was on Tuesday.", ["mardi|Tuesday"])
+    assert not key_facts_present("Wu Zhaohui", ["Wu Zhaohui", "Li Qiang"])
+
+
+def test_rank_and_language_helpers() -> None:
+    assert reciprocal_rank([False, True, False]) == 0.5 and reciprocal_rank([False]) == 0.0
+    text = "According to the articles: “La Chine enverra Wu Zhaohui au sommet.” [1]"
+    assert answer_language(text) == "en"
+
+
+def test_our_question_set_is_valid() -> None:
+    questions = load_questions(QUESTIONS)
+    assert len(questions) >= 50
+    assert {q.lang for q in questions} == {"fr", "en"}
+    types = {q.type for q in questions}
+    assert {"multi-article", "unanswerable", "false-premise", "cross-lingual"} <= types
+    assert check_questions([str(QUESTIONS)]) == 0  # every evidence string is verbatim
+
+
+def test_malformed_question_file(tmp_path: Path) -> None:
+    bad = tmp_path / "q.jsonl"
+    bad.write_text('{"id": "1", "lang": "fr", "question": "Qui ?", "answerable": true}\n{oops\n')
+    with pytest.raises(RagError, match=r"q\.jsonl:2"):
+        load_questions(bad)
+
+
+def test_rag_eval_end_to_end(sample_settings: Settings, tmp_path: Path, capsys) -> None:
+    questions = tmp_path / "mine.jsonl"
+    rows = [
+        {
+            "id": "a",
+            "lang": "fr",
+            "question": "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?",
+            "answerable": True,
+            "must_include": ["Wu Zhaohui"],
+            "sources": ["004_a9f9f0043a6eea5a.txt"],
+            "evidence": ["Wu Zhaohui, vice-ministre chinois"],
+            "type": "who",
+        },
+        {
+            "id": "b",
+            "lang": "fr",
+            "question": "Quel temps fera-t-il demain à Paris ?",
+            "answerable": False,
+            "type": "unanswerable",
+        },
+    ]
+    questions.write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    out = tmp_path / "out"
+    args = [
+        "eval",
+        "--questions",
+        str(questions),
+        "--out",
+        str(out),
+        "--modes",
+        "extractive",
+        "--index-dir",
+        str(sample_settings.index_dir),
+        "--fail-under",
+        "key_fact_accuracy=1.0",
+    ]
+    assert rag_main(args) == 0
+    results = json.loads((out / "results.json").read_text())
+    summary = results["modes"]["extractive"]["summary"]
+    assert summary["key_fact_accuracy"] == 1.0 and summary["refusal_recall"] == 1.0
+    assert results["retrieval"]["evidence_recall@5"] == 1.0
+    assert "<svg" in (out / "report.html").read_text()
+    assert "key_fact_accuracy" in capsys.readouterr().out
+    # a threshold that cannot be met fails the run
+    assert rag_main([*args[:-1], "refusal_f1=1.01"]) == 1
+    assert rag_main([*args[:-2], "--fail-under", "no_such_metric=1"]) == 2

