@@ -1,0 +1,132 @@
+"""The chat page: API through gradio_client, and a real headless Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.config import Settings
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sample_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    index_dir = tmp_path_factory.mktemp("ui") / "index"
+    shutil.copytree(sample_settings.index_dir, index_dir)
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rag",
+            "serve",
+            "--port",
+            str(port),
+            "--mode",
+            "extractive",
+            "--index-dir",
+            str(index_dir),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _api_answer(client, question: str) -> str:
+    """The assistant's last message (state outputs are not sent over the API)."""
+    job = client.submit(question, [], 5, True, "extractive", api_name="/respond")
+    content = job.result()[0][-1]["content"]
+    if isinstance(content, list):  # Gradio 6 sends message parts
+        content = "".join(part.get("text", "") for part in content)
+    return content
+
+
+def test_api_answers_in_both_languages(server: str) -> None:
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    reply = _api_answer(client, "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?")
+    assert "Wu Zhaohui" in reply and "[1]" in reply and "D'après les articles" in reply
+    reply = _api_answer(client, "Where did the US and China hold their AI talks?")
+    assert "According to the articles" in reply and "Gen" in reply
+    assert "do not contain the answer" in _api_answer(client, "Who won the 2022 World Cup?")
+    assert "empty" in _api_answer(client, "   ")
+
+
+def test_server_binds_localhost_and_hides_files(server: str) -> None:
+    assert server.startswith("http://127.0.0.1:")
+    for path in (
+        "gradio_api/file=/etc/passwd",
+        "gradio_api/file=../../etc/passwd",
+        "file=/etc/passwd",
+    ):
+        response = httpx.get(server + path, timeout=5)
+        assert response.status_code in (403, 404) and "root:" not in response.text
+
+
+@pytest.mark.slow
+def test_browser_question_citation_and_highlight(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(server)
+        box = page.locator("#question textarea")
+        box.fill("Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?")
+        box.press("Enter")
+        page.get_by_text("Wu Zhaohui").first.wait_for(timeout=60_000)
+        page.locator("#cited-sources label").first.click()
+        mark = page.locator("#source-panel mark")
+        mark.wait_for(timeout=20_000)
+        assert len(mark.inner_text()) > 20
+        page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+        browser.close()
+    assert not dialogs
+    assert all(u.startswith(("http://127.0.0.1", "data:", "blob:")) for u in requests)

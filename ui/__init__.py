@@ -1,0 +1,1 @@
+"""The Gradio chat page, a thin layer over `rag.answer.Assistant`."""

@@ -1,0 +1,208 @@
+"""The chat page: streamed cited answers, a source viewer, uploads and settings.
+
+`build_app(settings)` returns the Blocks; `serve()` launches it on localhost.
+Every piece of article or model text shown here is escaped first (see
+`Answer.to_markdown`), so a hostile article cannot put live markup in the page.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.answer import Assistant
+from rag.config import Settings
+from rag.corpus import SUPPORTED_SUFFIXES
+from rag.errors import RagError
+from rag.types import Answer, Citation
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?",
+    "Where did the US and China hold their AI talks?",
+    "Combien de grands modèles linguistiques la Chine compte-t-elle ?",
+    "Which US companies took part in the confidential talks in Geneva?",
+    "Who won the 2022 World Cup?",
+]
+CSS = """
+#source-panel {max-height: 70vh; overflow-y: auto; white-space: pre-wrap; line-height: 1.5}
+#source-panel mark {background: #ffe066; padding: 0 2px}
+"""
+SCROLL_TO_MARK = (
+    "() => setTimeout(() => document.querySelector('#source-panel mark')"
+    "?.scrollIntoView({block: 'center'}), 150)"
+)
+
+
+def source_html(assistant: Assistant, citation: Citation) -> str:
+    """The whole article, escaped, with the cited span highlighted."""
+    doc = assistant.store.documents.get(citation.doc_id)
+    if doc is None:
+        return "<p>This article is no longer in the index.</p>"
+    meta = " · ".join(html.escape(x) for x in (doc.outlet, doc.date, doc.byline, doc.id) if x)
+    before, span, after = (
+        doc.text[: citation.start],
+        doc.text[citation.start : citation.end],
+        doc.text[citation.end :],
+    )
+    return (
+        f"<h3>[{citation.n}] {html.escape(doc.title)}</h3><p><small>{meta}</small></p>"
+        f'<div style="max-height:65vh;overflow-y:auto">{html.escape(before)}<mark>{html.escape(span)}</mark>{html.escape(after)}</div>'
+    )
+
+
+def corpus_rows(assistant: Assistant) -> list[list[Any]]:
+    store = assistant.store
+    counts: dict[str, int] = {}
+    for chunk in store.chunks:
+        counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+    return [
+        [d.title, d.date or "", d.outlet or "", counts.get(d.id, 0), d.id]
+        for d in store.documents.values()
+    ]
+
+
+def _safe_name(name: str) -> str:
+    """A file name that cannot leave the upload folder."""
+    base = Path(name).name
+    base = re.sub(r"[^\w.-]", "_", base).lstrip(".") or "upload"
+    return base[:120]
+
+
+def build_app(settings: Settings) -> gr.Blocks:
+    assistant = Assistant(settings)
+    assistant.retriever()  # load (or build) the index before the first visitor
+    upload_dir = settings.index_dir / "uploads"
+
+    def respond(
+        question: str, history: list[dict[str, str]], k: int, hybrid: bool, mode: str
+    ) -> Iterator[tuple[Any, ...]]:
+        history = [*history, {"role": "user", "content": question or ""}]
+        run_settings = settings.replace(top_k=int(k), hybrid_search=bool(hybrid), mode=mode)
+        empty_sources = gr.update(choices=[], value=None)
+        try:
+            for event in assistant.stream(question, run_settings):
+                if isinstance(event, Answer):
+                    history.append({"role": "assistant", "content": event.to_markdown()})
+                    choices = [(f"[{c.n}] {c.title[:70]}", str(c.n)) for c in event.citations]
+                    yield history, gr.update(choices=choices, value=None), event, ""
+                else:
+                    draft = html.escape(event, quote=False)
+                    yield (
+                        [*history, {"role": "assistant", "content": f"✍️ *drafting…* {draft}"}],
+                        empty_sources,
+                        None,
+                        "",
+                    )
+        except RagError as exc:
+            history.append({"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"})
+            yield history, empty_sources, None, ""
+        except Exception:  # never a stack trace in the page
+            log.exception("answering failed")
+            history.append(
+                {"role": "assistant", "content": "⚠️ Something went wrong; see the server log."}
+            )
+            yield history, empty_sources, None, ""
+
+    def show_source(choice: str | None, answer: Answer | None) -> str:
+        if not choice or answer is None:
+            return ""
+        citation = next((c for c in answer.citations if str(c.n) == choice), None)
+        return source_html(assistant, citation) if citation else ""
+
+    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:
+        if not files:
+            return "No file chosen.", corpus_rows(assistant)
+        upload_dir.mkdir(parents=True, exist_ok=True)
+        copied, lines = [], []
+        for file in files:
+            source = Path(file)
+            name = _safe_name(source.name)
+            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                lines.append(f"❌ {html.escape(name)}: only txt, md, html and pdf are accepted")
+                continue
+            target = upload_dir / name
+            shutil.copyfile(source, target)
+            copied.append(target)
+        if copied:
+
+            def report(stage: str, done: int, total: int) -> None:
+                progress(done / max(total, 1), desc=stage)
+
+            try:
+                result = assistant.index(copied, prune=False, progress=report)
+            except RagError as exc:
+                return f"❌ {html.escape(str(exc))}", corpus_rows(assistant)
+            for skipped in result.skipped:
+                Path(skipped.path).unlink(missing_ok=True)
+                lines.append(f"❌ {html.escape(Path(skipped.path).name)}: {skipped.reason}")
+            for doc_id in result.added + result.updated:
+                lines.append(f"✅ {html.escape(doc_id)} indexed")
+            lines.append(f"{result.chunks_embedded} passages embedded in {result.seconds:.1f} s.")
+        return "\n\n".join(lines), corpus_rows(assistant)
+
+    with gr.Blocks(title="Cited answers from the news") as app:
+        gr.Markdown(
+            "## Ask the articles\nAnswers quote their sources; pick a source to read it in "
+            "context. When the articles do not say, the assistant says so."
+        )
+        last_answer = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Chat", height=480, sanitize_html=True)
+                question = gr.Textbox(
+                    label="Question (French or English)",
+                    placeholder="Posez une question… / Ask a question…",
+                    max_length=settings.max_question_chars,
+                    elem_id="question",
+                )
+                gr.Examples(EXAMPLES, inputs=question)
+                sources = gr.Radio(label="Cited sources", choices=[], elem_id="cited-sources")
+            with gr.Column(scale=2):
+                panel = gr.HTML(label="Source", elem_id="source-panel")
+        with gr.Accordion("Settings", open=False):
+            k = gr.Slider(1, settings.max_passages, value=settings.k, step=1, label="Passages")
+            hybrid = gr.Checkbox(value=settings.hybrid_search, label="Hybrid search (BM25 + dense)")
+            mode = gr.Radio(
+                ["hybrid", "extractive", "generative"], value=settings.mode, label="Answer mode"
+            )
+        with gr.Accordion("Add articles", open=False):
+            files = gr.File(
+                file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES), label="Articles"
+            )
+            add = gr.Button("Index these articles")
+            status = gr.Markdown()
+        with gr.Accordion("Corpus", open=False):
+            table = gr.Dataframe(
+                headers=["title", "date", "outlet", "passages", "file"],
+                value=corpus_rows(assistant),
+                interactive=False,
+            )
+
+        question.submit(
+            respond, [question, chat, k, hybrid, mode], [chat, sources, last_answer, question]
+        )
+        sources.change(show_source, [sources, last_answer], panel).then(None, js=SCROLL_TO_MARK)
+        add.click(add_files, files, [status, table])
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+    app = build_app(settings)
+    print(f"Chat page: http://{host}:{port}", flush=True)
+    app.queue(default_concurrency_limit=1, max_size=32).launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        show_error=False,
+        max_file_size=settings.max_file_bytes,
+        css=CSS,
+    )
