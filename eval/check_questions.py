@@ -8,11 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from eval.dataset import check_evidence, load_questions
+from eval.dataset import DEFAULT_QUESTIONS, check_evidence, load_questions
 from rag.config import SAMPLE_CORPUS
 from rag.corpus import load_documents
-
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from eval.dataset import load_questions
+from eval.dataset import DEFAULT_QUESTIONS, load_questions
 from eval.report import terminal_table, write_report
 from eval.runner import run
 from rag.answer import Assistant
 from rag.config import Settings
 from rag.errors import RagError
 
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 MODES = ("extractive", "generative", "hybrid")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 
+DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 QUESTION_TYPES = {
     "single-fact",
     "multi-article",

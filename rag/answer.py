@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from rag.config import Settings
@@ -22,7 +23,7 @@ from rag.prompts import message, render
 from rag.retrieve import Retriever
 from rag.store import MANIFEST, BuildReport, IndexStore, Progress, build_index, load
 from rag.text import detect_language
-from rag.types import Answer, AnswerSentence, Citation, Hit, Timings
+from rag.types import Answer, AnswerSentence, Citation, Document, Hit, Timings
 from rag.verify import check_claim, parse_citations
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*\s+(?=\S)")
@@ -125,11 +126,11 @@ class Assistant:
 
     # ------------------------------------------------------------ answers
 
-    def _store_doc(self, doc_id: str):
+    def _document(self, doc_id: str) -> Document:
         return self.store.documents[doc_id]
 
     def _citation(self, n: int, hit: Hit, start: int, end: int, s: Settings) -> Citation:
-        doc = self._store_doc(hit.chunk.doc_id)
+        doc = self._document(hit.chunk.doc_id)
         if end - start > s.max_quote_chars:  # cap long quotes, still an exact span
             cut = doc.text.rfind(" ", start, start + s.max_quote_chars)
             end = cut if cut > start else start + s.max_quote_chars
@@ -212,7 +213,7 @@ class Assistant:
         canary = secrets.token_hex(6)
         language_name = message(s.prompts_dir, lang, "language_name")
         refusal = message(s.prompts_dir, lang, "refusal")
-        doc = self._store_doc
+        doc = self._document
         messages = [
             {
                 "role": "system",
@@ -262,9 +263,12 @@ class Assistant:
             prompt_tokens=prompt_tokens,
             tokens_per_s=tokens / gen_seconds if tokens and gen_seconds else None,
         )
-        fallback = lambda note: self._extractive(  # noqa: E731
-            question, lang, hits, chosen, timings, started, s, notes=(note,)
-        )
+
+        def fallback(note: str) -> Answer:
+            return self._extractive(
+                question, lang, hits, chosen, timings, started, s, notes=(note,)
+            )
+
         if canary in draft:
             yield fallback("generated answer dropped: it leaked the prompt")
             return
@@ -298,11 +302,11 @@ class Assistant:
             cited = [passages[n - 1] for n in refs]
             support, spans = check_claim(text, [t for _, t in cited], embedder, s.support_threshold)
             if support.supported and detect_language(text) not in (lang, "other"):
-                support = type(support)(False, support.similarity, "not in the question's language")
+                support = replace(support, supported=False, reason="not in the question's language")
             numbers: list[int] = []
             for idx, start, end in spans[:2]:
                 hit = cited[idx][0]
-                offset = hit.chunk.start + _passage_offset(hit, cited[idx][1])
+                offset = hit.chunk.start  # trimmed passages keep the chunk's start
                 key = (hit.chunk.doc_id, offset + start)
                 if key not in by_key:
                     by_key[key] = len(citations) + 1
@@ -318,9 +322,7 @@ class Assistant:
             return fallback("generated answer dropped: no sentence could be verified")
         used = sorted({n for x in kept for n in x.citations})
         renumber = {old: new + 1 for new, old in enumerate(used)}
-        final_citations = tuple(
-            Citation(**{**c.__dict__, "n": renumber[c.n]}) for c in citations if c.n in renumber
-        )
+        final_citations = tuple(replace(c, n=renumber[c.n]) for c in citations if c.n in renumber)
         final_sentences = tuple(
             AnswerSentence(x.text, tuple(renumber[n] for n in x.citations), x.supported, x.reason)
             for x in kept
@@ -356,11 +358,6 @@ def _fit_passages(hits: list[Hit], budget: int) -> list[tuple[Hit, str]]:
             text = text[: cut + 1] if cut > 0 else text[:per_passage]
         out.append((hit, text))
     return out
-
-
-def _passage_offset(hit: Hit, text: str) -> int:
-    """Trimmed passages keep their start, so offsets within them are chunk offsets."""
-    return 0 if hit.chunk.text.startswith(text) else hit.chunk.text.find(text)
 
 
 def _finish(timings: Timings, started: float) -> Timings:

@@ -32,6 +32,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="how answers are written (default: hybrid)",
     )
     parser.add_argument("--no-hybrid", action="store_true", help="dense search only, no BM25")
+    parser.add_argument(
+        "--answer-threshold",
+        type=float,
+        help="refuse below this sentence score (calibrate per embedding model)",
+    )
+    parser.add_argument(
+        "--support-threshold",
+        type=float,
+        help="claim-to-source similarity needed for support (per model)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +106,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "top_k": args.top_k,
         "mode": args.mode,
         "index_type": getattr(args, "index_type", None),
+        "answer_threshold": args.answer_threshold,
+        "support_threshold": args.support_threshold,
     }
     settings = Settings().replace(**{k: v for k, v in changes.items() if v is not None})
     return settings.replace(hybrid_search=False) if args.no_hybrid else settings

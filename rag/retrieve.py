@@ -2,7 +2,7 @@
 reciprocal rank fusion of the two, with a cap on passages per article so that
 one (possibly keyword-stuffed) source cannot take over the top-k.
 
-No reranker: none ships in a pip package that works offline (see docs/models.md).
+No reranker: none ships in a pip package that works offline (see README, "Models").
 """
 
 from __future__ import annotations

@@ -282,8 +282,6 @@ def build_index(
             index.add(all_vectors)
         documents = {**kept_docs, **{d.id: d for d in to_embed}}
         store = IndexStore(documents, kept_chunks + new_chunks, index, settings.embedding_model)
-        if progress:
-            progress("saving", 0, 1)
         save(store, index_dir, settings.index_type)
         report.chunks_embedded = len(new_chunks)
         report.seconds = time.perf_counter() - started

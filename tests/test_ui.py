@@ -130,3 +130,34 @@ def test_browser_question_citation_and_highlight(server: str, tmp_path: Path) ->
         browser.close()
     assert not dialogs
     assert all(u.startswith(("http://127.0.0.1", "data:", "blob:")) for u in requests)
+
+
+def test_upload_indexes_at_once_and_rejects_with_a_reason(server: str, tmp_path: Path) -> None:
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    good = tmp_path / "bruxelles.txt"
+    good.write_text(
+        "L'Union européenne adopte sa loi sur l'IA\n\nLe Parlement européen a adopté à "
+        "Strasbourg la loi sur l'intelligence artificielle, présentée par Thierry Breton.",
+        "utf-8",
+    )
+    fake = tmp_path / "photo.txt"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    evil = tmp_path / "script.sh"
+    evil.write_text("rm -rf /")
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="Invalid file type"):  # Gradio refuses it first
+        client.predict([handle_file(str(evil))], api_name="/add_files")
+    upload = client.submit([handle_file(str(p)) for p in (good, fake)], api_name="/add_files")
+    # the page keeps answering while the articles are being indexed
+    assert "Wu Zhaohui" in _api_answer(
+        client, "Qui a prononcé une allocution lors de la séance plénière qui a ouvert le sommet ?"
+    )
+    status, table = upload.result()
+    assert "bruxelles.txt indexed" in status
+    assert "photo.txt: this is a PNG image" in status
+    assert any("bruxelles.txt" in str(row) for row in table["data"])
+    reply = _api_answer(client, "Qui a présenté la loi européenne sur l'intelligence artificielle?")
+    assert "Thierry Breton" in reply

@@ -55,7 +55,8 @@ def source_html(assistant: Assistant, citation: Citation) -> str:
     )
     return (
         f"<h3>[{citation.n}] {html.escape(doc.title)}</h3><p><small>{meta}</small></p>"
-        f'<div style="max-height:65vh;overflow-y:auto">{html.escape(before)}<mark>{html.escape(span)}</mark>{html.escape(after)}</div>'
+        f'<div style="max-height:65vh;overflow-y:auto">{html.escape(before)}'
+        f"<mark>{html.escape(span)}</mark>{html.escape(after)}</div>"
     )
 
 
@@ -118,7 +119,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         citation = next((c for c in answer.citations if str(c.n) == choice), None)
         return source_html(assistant, citation) if citation else ""
 
-    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:
+    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 - Gradio's idiom
         if not files:
             return "No file chosen.", corpus_rows(assistant)
         upload_dir.mkdir(parents=True, exist_ok=True)
