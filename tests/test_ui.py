@@ -161,3 +161,38 @@ def test_upload_indexes_at_once_and_rejects_with_a_reason(server: str, tmp_path:
     assert any("bruxelles.txt" in str(row) for row in table["data"])
     reply = _api_answer(client, "Qui a présenté la loi européenne sur l'intelligence artificielle?")
     assert "Thierry Breton" in reply
+
+
+@pytest.mark.slow
+def test_hostile_markup_is_shown_as_text_in_the_browser(server: str, tmp_path: Path) -> None:
+    from gradio_client import Client, handle_file
+    from playwright.sync_api import sync_playwright
+
+    hostile = Path(__file__).resolve().parent / "hostile"
+    status, _ = Client(server, verbose=False).predict(
+        [handle_file(str(hostile / "en_html.txt")), handle_file(str(hostile / "en_md.txt"))],
+        api_name="/add_files",
+    )
+    assert "en_html.txt indexed" in status
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(server)
+        box = page.locator("#question textarea")
+        box.fill("What is in the AI talks update in Geneva with US companies?")
+        box.press("Enter")
+        page.get_by_text("onerror=alert").first.wait_for(timeout=60_000)  # shown as text
+        page.wait_for_timeout(1500)
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator("[role=log] script, .message script").count() == 0
+        page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
+        browser.close()
+    assert not dialogs
+    assert not any("attacker.example" in u for u in requests)
