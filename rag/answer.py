@@ -26,6 +26,7 @@ from rag.text import detect_language
 from rag.types import Answer, AnswerSentence, Citation, Document, Hit, Timings
 from rag.verify import check_claim, parse_citations
 
+UNCITED_DRAFT_CHARS = 200  # a hybrid draft this long with no [n] is abandoned
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*\s+(?=\S)")
 
 
@@ -249,11 +250,15 @@ class Assistant:
         gen_started = time.perf_counter()
         first_token: float | None = None
         draft = ""
-        for piece in generator.stream(messages, s.max_new_tokens):
+        pieces = generator.stream(messages, s.max_new_tokens)
+        for piece in pieces:
             if piece and first_token is None:
                 first_token = time.perf_counter() - gen_started
             draft += piece
             yield draft
+            if s.mode == "hybrid" and len(draft) > UNCITED_DRAFT_CHARS and "[" not in draft:
+                pieces.close()  # nothing uncited survives verification: stop paying for it
+                break
         gen_seconds = time.perf_counter() - gen_started
         tokens = generator.count_tokens(draft)
         timings = Timings(

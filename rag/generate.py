@@ -8,22 +8,24 @@ sampling (answers are greedy, so runs repeat) and GPU placement.
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import importlib.util
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from rag.errors import ModelError
 
+TokenStream = collections.abc.Generator[str, None, None]  # closing it stops generation
+
 
 class Generator(Protocol):
     name: str
 
-    def stream(self, messages: list[dict[str, str]], max_new_tokens: int) -> Iterator[str]: ...
+    def stream(self, messages: list[dict[str, str]], max_new_tokens: int) -> TokenStream: ...
 
     def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int: ...
 
@@ -96,13 +98,17 @@ class TransformersGenerator:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text)["input_ids"]) if text else 0
 
-    def stream(self, messages: list[dict[str, str]], max_new_tokens: int) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], max_new_tokens: int) -> TokenStream:
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         inputs = self._prompt_ids(messages)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[BaseException] = []
+        stop = threading.Event()  # set when the caller stops reading: generation ends too
+
+        def stopped(input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
 
         def run() -> None:
             try:
@@ -114,6 +120,7 @@ class TransformersGenerator:
                         do_sample=False,
                         repetition_penalty=1.1,
                         pad_token_id=self.tokenizer.eos_token_id,
+                        stopping_criteria=StoppingCriteriaList([_Criterion(stopped)]),
                     )
             except BaseException as exc:  # surfaced in the caller's thread below
                 errors.append(exc)
@@ -122,10 +129,23 @@ class TransformersGenerator:
         with self._lock:
             worker = threading.Thread(target=run, daemon=True)
             worker.start()
-            yield from streamer
-            worker.join()
+            try:
+                yield from streamer
+            finally:
+                stop.set()
+                worker.join()
         if errors:
             raise ModelError(f"generation failed: {errors[0]}")
+
+
+def _Criterion(check: Any) -> Any:
+    from transformers import StoppingCriteria
+
+    class Criterion(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            return check(input_ids, scores, **kwargs)
+
+    return Criterion()
 
 
 @functools.lru_cache(maxsize=2)

@@ -27,7 +27,9 @@ class ScriptedGenerator:
         self.messages = messages
         canary = re.search(r"never repeat it\): (\w+)", messages[0]["content"])
         text = self.reply.replace("{canary}", canary.group(1) if canary else "")
+        self.words_sent = 0
         for word in text.split(" "):
+            self.words_sent += 1
             yield word + " "
 
     def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
@@ -79,6 +81,14 @@ def test_generative_mode_marks_instead_of_dropping(assistant, monkeypatch) -> No
     flags = [(s.supported, s.reason) for s in answer.sentences]
     assert flags[0] == (True, "") and flags[1][0] is False and "13" in flags[1][1]
     assert "unverified" in answer.to_markdown()
+
+
+def test_uncited_draft_is_abandoned_early(assistant, monkeypatch) -> None:
+    generator = ScriptedGenerator("La Chine est un grand pays avec beaucoup de choses. " * 40)
+    monkeypatch.setattr(answer_module, "get_generator", lambda spec: generator)
+    answer = assistant.ask(QUESTION, assistant.settings.replace(mode="hybrid"))
+    assert answer.mode == "extractive" and "130" in answer.text
+    assert generator.words_sent < 60  # of 400: the stream was closed, not read to the end
 
 
 @pytest.mark.parametrize(
