@@ -11,9 +11,10 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from rag.config import Settings
 from rag.errors import QuestionError
@@ -110,20 +111,25 @@ class Assistant:
         s = settings or self.settings
         started = time.perf_counter()
         question = self.check_question(question)
-        lang = reply_language(question)
         retriever = self.retriever()
         hits = retriever.search(question, s.k, hybrid=s.hybrid_search, per_doc=s.max_chunks_per_doc)
-        retrieval_ms = (time.perf_counter() - started) * 1000
-        scored = score_sentences(question, hits, retriever.embedder)
-        chosen = select_sentences(scored, s.answer_threshold)
-        timings = Timings(retrieval_ms=retrieval_ms)
+        turn = _Turn(
+            question,
+            reply_language(question),
+            hits,
+            s,
+            started,
+            Timings(retrieval_ms=(time.perf_counter() - started) * 1000),
+        )
+        chosen = select_sentences(
+            score_sentences(question, hits, retriever.embedder), s.answer_threshold
+        )
         if not chosen:
-            yield self._refusal(question, lang, hits, timings, started, s)
-            return
-        if s.mode == "extractive":
-            yield self._extractive(question, lang, hits, chosen, timings, started, s)
-            return
-        yield from self._generative(question, lang, hits, chosen, timings, started, s)
+            yield self._refusal(turn)
+        elif s.mode == "extractive":
+            yield self._extractive(turn, chosen)
+        else:
+            yield from self._generative(turn, chosen)
 
     # ------------------------------------------------------------ answers
 
@@ -147,105 +153,63 @@ class Assistant:
             quote=doc.text[start:end],
         )
 
-    def _refusal(
-        self,
-        question: str,
-        lang: str,
-        hits: list[Hit],
-        timings: Timings,
-        started: float,
-        s: Settings,
-        notes: tuple[str, ...] = (),
-    ) -> Answer:
-        text = message(s.prompts_dir, lang, "refusal")
-        return Answer(
-            question=question,
-            language=lang,
-            sentences=(AnswerSentence(text, (), True),),
-            citations=(),
-            refused=True,
-            mode="refusal",
-            hits=tuple(hits),
-            notes=notes,
-            timings=_finish(timings, started),
+    def _refusal(self, turn: _Turn) -> Answer:
+        text = message(turn.settings.prompts_dir, turn.lang, "refusal")
+        return turn.answer(
+            sentences=(AnswerSentence(text, (), True),), citations=(), refused=True, mode="refusal"
         )
 
-    def _extractive(
-        self,
-        question: str,
-        lang: str,
-        hits: list[Hit],
-        chosen: list[ScoredSentence],
-        timings: Timings,
-        started: float,
-        s: Settings,
-        notes: tuple[str, ...] = (),
-    ) -> Answer:
+    def _extractive(self, turn: _Turn, chosen: list[ScoredSentence], note: str = "") -> Answer:
+        s = turn.settings
         citations = [self._citation(i + 1, c.hit, c.start, c.end, s) for i, c in enumerate(chosen)]
         sentences = tuple(
-            AnswerSentence(f"« {c.quote} »" if lang == "fr" else f"“{c.quote}”", (c.n,), True)
+            AnswerSentence(f"« {c.quote} »" if turn.lang == "fr" else f"“{c.quote}”", (c.n,), True)
             for c in citations
         )
-        return Answer(
-            question=question,
-            language=lang,
+        return turn.answer(
             sentences=sentences,
             citations=tuple(citations),
             refused=False,
             mode="extractive",
-            preamble=message(s.prompts_dir, lang, "extractive_preamble"),
-            hits=tuple(hits),
-            notes=notes,
-            timings=_finish(timings, started),
+            notes=(note,) if note else (),
+            preamble=message(s.prompts_dir, turn.lang, "extractive_preamble"),
         )
 
-    def _generative(
-        self,
-        question: str,
-        lang: str,
-        hits: list[Hit],
-        chosen: list[ScoredSentence],
-        timings: Timings,
-        started: float,
-        s: Settings,
-    ) -> Iterator[str | Answer]:
-        generator = get_generator(s.generator_model)
-        passages = _fit_passages(hits, s.max_context_chars)
-        canary = secrets.token_hex(6)
+    def _prompt(self, turn: _Turn, passages: list[tuple[Hit, str]], canary: str) -> list[dict]:
+        s, lang = turn.settings, turn.lang
         language_name = message(s.prompts_dir, lang, "language_name")
-        refusal = message(s.prompts_dir, lang, "refusal")
-        doc = self._document
-        messages = [
-            {
-                "role": "system",
-                "content": render(
-                    s.prompts_dir,
-                    "answer_system.txt",
-                    language_name=language_name,
-                    refusal=refusal,
-                    canary=canary,
-                ),
-            },
-            {
-                "role": "user",
-                "content": render(
-                    s.prompts_dir,
-                    "answer_user.txt",
-                    question=question,
-                    language_name=language_name,
-                    passages="".join(
-                        render(
-                            s.prompts_dir,
-                            "passage.txt",
-                            n=i + 1,
-                            title=doc(h.chunk.doc_id).title,
-                            text=text,
-                        )
-                        for i, (h, text) in enumerate(passages)
-                    ),
-                ),
-            },
-        ]
+        numbered = "".join(
+            render(
+                s.prompts_dir,
+                "passage.txt",
+                n=i + 1,
+                title=self._document(h.chunk.doc_id).title,
+                text=text,
+            )
+            for i, (h, text) in enumerate(passages)
+        )
+        system = render(
+            s.prompts_dir,
+            "answer_system.txt",
+            language_name=language_name,
+            refusal=message(s.prompts_dir, lang, "refusal"),
+            canary=canary,
+        )
+        user = render(
+            s.prompts_dir,
+            "answer_user.txt",
+            question=turn.question,
+            language_name=language_name,
+            passages=numbered,
+        )
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def _generative(self, turn: _Turn, chosen: list[ScoredSentence]) -> Iterator[str | Answer]:
+        s = turn.settings
+        generator = get_generator(s.generator_model)
+        passages = _fit_passages(turn.hits, s.max_context_chars)
+        canary = secrets.token_hex(6)
+        messages = self._prompt(turn, passages, canary)
         prompt_tokens = generator.count_prompt_tokens(messages)
         gen_started = time.perf_counter()
         first_token: float | None = None
@@ -261,39 +225,26 @@ class Assistant:
                 break
         gen_seconds = time.perf_counter() - gen_started
         tokens = generator.count_tokens(draft)
-        timings = Timings(
-            retrieval_ms=timings.retrieval_ms,
+        turn.timings = replace(
+            turn.timings,
             first_token_s=first_token,
             tokens=tokens,
             prompt_tokens=prompt_tokens,
             tokens_per_s=tokens / gen_seconds if tokens and gen_seconds else None,
         )
-
-        def fallback(note: str) -> Answer:
-            return self._extractive(
-                question, lang, hits, chosen, timings, started, s, notes=(note,)
+        if canary in draft:
+            yield self._extractive(turn, chosen, "generated answer dropped: it leaked the prompt")
+        elif message(s.prompts_dir, turn.lang, "refusal").rstrip(".") in draft or not draft.strip():
+            yield self._extractive(turn, chosen, "the model did not answer; the passages did")
+        else:
+            verified = self._verified(turn, passages, draft)
+            yield verified or self._extractive(
+                turn, chosen, "generated answer dropped: no sentence could be verified"
             )
 
-        if canary in draft:
-            yield fallback("generated answer dropped: it leaked the prompt")
-            return
-        if refusal.rstrip(".") in draft or not draft.strip():
-            yield fallback("the model did not answer; the passages did")
-            return
-        yield self._verified(question, lang, hits, passages, draft, timings, started, s, fallback)
-
-    def _verified(
-        self,
-        question: str,
-        lang: str,
-        hits: list[Hit],
-        passages: list[tuple[Hit, str]],
-        draft: str,
-        timings: Timings,
-        started: float,
-        s: Settings,
-        fallback: Callable[[str], Answer],
-    ) -> Answer:
+    def _verified(self, turn: _Turn, passages: list[tuple[Hit, str]], draft: str) -> Answer | None:
+        """The draft's sentences with their support; None when hybrid keeps none."""
+        s = turn.settings
         embedder = self.retriever().embedder
         sentences: list[AnswerSentence] = []
         citations: list[Citation] = []
@@ -306,7 +257,7 @@ class Assistant:
                 continue
             cited = [passages[n - 1] for n in refs]
             support, spans = check_claim(text, [t for _, t in cited], embedder, s.support_threshold)
-            if support.supported and detect_language(text) not in (lang, "other"):
+            if support.supported and detect_language(text) not in (turn.lang, "other"):
                 support = replace(support, supported=False, reason="not in the question's language")
             numbers: list[int] = []
             for idx, start, end in spans[:2]:
@@ -324,31 +275,44 @@ class Assistant:
             )
         kept = [x for x in sentences if x.supported] if s.mode == "hybrid" else sentences
         if not kept:
-            return fallback("generated answer dropped: no sentence could be verified")
+            return None
         used = sorted({n for x in kept for n in x.citations})
         renumber = {old: new + 1 for new, old in enumerate(used)}
-        final_citations = tuple(replace(c, n=renumber[c.n]) for c in citations if c.n in renumber)
-        final_sentences = tuple(
-            AnswerSentence(x.text, tuple(renumber[n] for n in x.citations), x.supported, x.reason)
-            for x in kept
-        )
-        notes = (
-            (f"{dropped_refs} citation(s) pointing to no passage were dropped",)
-            if dropped_refs
-            else ()
-        )
+        notes: tuple[str, ...] = ()
+        if dropped_refs:
+            notes += (f"{dropped_refs} citation(s) pointing to no passage were dropped",)
         if len(kept) < len(sentences):
             notes += (f"{len(sentences) - len(kept)} unverified sentence(s) dropped",)
-        return Answer(
-            question=question,
-            language=lang,
-            sentences=final_sentences,
-            citations=final_citations,
+        return turn.answer(
+            sentences=tuple(
+                replace(x, citations=tuple(renumber[n] for n in x.citations)) for x in kept
+            ),
+            citations=tuple(replace(c, n=renumber[c.n]) for c in citations if c.n in renumber),
             refused=False,
             mode="generative",
-            hits=tuple(hits),
             notes=notes,
-            timings=_finish(timings, started),
+        )
+
+
+@dataclass
+class _Turn:
+    """What one question carries through the answer methods."""
+
+    question: str
+    lang: str
+    hits: list[Hit]
+    settings: Settings
+    started: float
+    timings: Timings
+
+    def answer(self, **fields: Any) -> Answer:
+        total = time.perf_counter() - self.started
+        return Answer(
+            question=self.question,
+            language=self.lang,
+            hits=tuple(self.hits),
+            timings=replace(self.timings, total_s=total),
+            **fields,
         )
 
 
@@ -363,14 +327,3 @@ def _fit_passages(hits: list[Hit], budget: int) -> list[tuple[Hit, str]]:
             text = text[: cut + 1] if cut > 0 else text[:per_passage]
         out.append((hit, text))
     return out
-
-
-def _finish(timings: Timings, started: float) -> Timings:
-    return Timings(
-        retrieval_ms=timings.retrieval_ms,
-        first_token_s=timings.first_token_s,
-        total_s=time.perf_counter() - started,
-        tokens=timings.tokens,
-        tokens_per_s=timings.tokens_per_s,
-        prompt_tokens=timings.prompt_tokens,
-    )
