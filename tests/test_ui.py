@@ -96,31 +96,39 @@ def test_server_binds_localhost_and_hides_files(server: str) -> None:
         assert response.status_code in (403, 404) and "root:" not in response.text
 
 
+def _open_and_ask(p, server: str, question: str) -> tuple:
+    """Headless Debian chromium on the page, a question asked; requests and dialogs recorded."""
+    browser = p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ],
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server)
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    return browser, page, requests, dialogs
+
+
 @pytest.mark.slow
 def test_browser_question_citation_and_highlight(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
+        browser, page, requests, dialogs = _open_and_ask(
+            p, server, "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?"
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        requests: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(server)
-        box = page.locator("#question textarea")
-        box.fill("Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?")
-        box.press("Enter")
         page.get_by_text("Wu Zhaohui").first.wait_for(timeout=60_000)
         page.locator("#cited-sources label").first.click()
         mark = page.locator("#source-panel mark")
@@ -175,19 +183,9 @@ def test_hostile_markup_is_shown_as_text_in_the_browser(server: str, tmp_path: P
     )
     assert "en_html.txt indexed" in status
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        browser, page, requests, dialogs = _open_and_ask(
+            p, server, "What is in the AI talks update in Geneva with US companies?"
         )
-        page = browser.new_page()
-        requests: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(server)
-        box = page.locator("#question textarea")
-        box.fill("What is in the AI talks update in Geneva with US companies?")
-        box.press("Enter")
         page.get_by_text("onerror=alert").first.wait_for(timeout=60_000)  # shown as text
         page.wait_for_timeout(1500)
         assert page.locator("img[src='x']").count() == 0
