@@ -148,7 +148,16 @@ def _Criterion(check: Any) -> Any:
     return Criterion()
 
 
-@functools.lru_cache(maxsize=2)
+_LOAD_LOCK = threading.Lock()
+
+
 def get_generator(spec: str) -> Generator:
-    """The generator for a settings value; loaded once per process (SmolLM2: ~20 s)."""
+    """The generator for a settings value; loaded once per process (SmolLM2: ~20 s),
+    even when a page warms it up while a first question arrives."""
+    with _LOAD_LOCK:
+        return _load_generator(spec)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_generator(spec: str) -> Generator:
     return TransformersGenerator(spec)

@@ -11,6 +11,7 @@ import html
 import logging
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from rag.answer import Assistant
 from rag.config import Settings
 from rag.corpus import SUPPORTED_SUFFIXES
 from rag.errors import RagError
+from rag.generate import get_generator
 from rag.types import Answer, Citation
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,10 @@ def _safe_name(name: str) -> str:
 def build_app(settings: Settings) -> gr.Blocks:
     assistant = Assistant(settings)
     assistant.retriever()  # load (or build) the index before the first visitor
+    if settings.mode != "extractive":  # the generator takes ~20 s to load: start now
+        threading.Thread(
+            target=get_generator, args=(settings.generator_model,), daemon=True
+        ).start()
     upload_dir = settings.index_dir / "uploads"
 
     def respond(
