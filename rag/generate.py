@@ -100,15 +100,16 @@ class TransformersGenerator:
 
     def stream(self, messages: list[dict[str, str]], max_new_tokens: int) -> TokenStream:
         import torch
-        from transformers import StoppingCriteriaList, TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         inputs = self._prompt_ids(messages)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[BaseException] = []
         stop = threading.Event()  # set when the caller stops reading: generation ends too
 
-        def stopped(input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
+        class StopWhenClosed(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
 
         def run() -> None:
             try:
@@ -120,7 +121,7 @@ class TransformersGenerator:
                         do_sample=False,
                         repetition_penalty=1.1,
                         pad_token_id=self.tokenizer.eos_token_id,
-                        stopping_criteria=StoppingCriteriaList([_Criterion(stopped)]),
+                        stopping_criteria=StoppingCriteriaList([StopWhenClosed()]),
                     )
             except BaseException as exc:  # surfaced in the caller's thread below
                 errors.append(exc)
@@ -136,16 +137,6 @@ class TransformersGenerator:
                 worker.join()
         if errors:
             raise ModelError(f"generation failed: {errors[0]}")
-
-
-def _Criterion(check: Any) -> Any:
-    from transformers import StoppingCriteria
-
-    class Criterion(StoppingCriteria):
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            return check(input_ids, scores, **kwargs)
-
-    return Criterion()
 
 
 _LOAD_LOCK = threading.Lock()
