@@ -9,10 +9,8 @@ from eval.dataset import DEFAULT_QUESTIONS, load_questions
 from eval.report import terminal_table, write_report
 from eval.runner import run
 from rag.answer import Assistant
-from rag.config import Settings
+from rag.config import MODES, Settings
 from rag.errors import RagError
-
-MODES = ("extractive", "generative", "hybrid")
 
 
 def parse_thresholds(specs: list[str]) -> dict[str, float]:
@@ -30,8 +28,14 @@ def parse_thresholds(specs: list[str]) -> dict[str, float]:
 
 def failures(results: dict, thresholds: dict[str, float]) -> list[str]:
     found = []
-    tables = {m: r["summary"] for m, r in results["modes"].items()}
-    tables["retrieval"] = {k: v for k, v in results["retrieval"].items() if k != "items"}
+    tables = {
+        f"{m}/{split}": summary
+        for m, r in results["modes"].items()
+        for split, summary in r["splits"].items()
+    }
+    for split, summary in results["retrieval"]["splits"].items():
+        tables[f"retrieval/{split}"] = summary
+    tables = {name: t for name, t in tables.items() if t.get("questions")}  # empty splits
     for metric, floor in thresholds.items():
         seen = [(m, t[metric]) for m, t in tables.items() if isinstance(t.get(metric), int | float)]
         if not seen:
@@ -42,6 +46,8 @@ def failures(results: dict, thresholds: dict[str, float]) -> list[str]:
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_questions(args.questions or DEFAULT_QUESTIONS)
+    if args.split != "all":
+        questions = [q for q in questions if q.split == args.split]
     if args.limit:
         questions = questions[: args.limit]
     modes = [m.strip() for m in (args.modes or settings.mode).split(",") if m.strip()]

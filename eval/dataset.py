@@ -1,6 +1,8 @@
 """Evaluation questions in JSONL, one object a line.
 
-Fields: id, lang ("fr"/"en"), question, answerable (bool), answer, must_include
+Fields: id, split ("dev": thresholds and weights are tuned on these; "test":
+only reported), lang ("fr"/"en"), question, answerable (bool; a false-premise
+question is answerable: its answer corrects the premise), answer, must_include
 (key strings; one key may list alternatives as "a|b"), sources (article file
 names), evidence (exact substrings of those articles), type.
 """
@@ -27,6 +29,7 @@ QUESTION_TYPES = {
     "cross-lingual",
 }
 _REQUIRED = ("id", "lang", "question", "answerable")
+SPLITS = ("dev", "test")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class EvalQuestion:
     sources: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     type: str = "single-fact"
+    split: str = "dev"
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -68,6 +72,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
                     sources=tuple(raw.get("sources", [])),
                     evidence=tuple(raw.get("evidence", [])),
                     type=str(raw.get("type", "single-fact")),
+                    split=str(raw.get("split", "dev")),
                 )
             )
         except (ValueError, TypeError) as exc:
@@ -83,6 +88,8 @@ def check_evidence(questions: list[EvalQuestion], texts: dict[str, str]) -> list
     for q in questions:
         if q.type not in QUESTION_TYPES:
             problems.append(f"{q.id}: unknown type '{q.type}'")
+        if q.split not in SPLITS:
+            problems.append(f"{q.id}: unknown split '{q.split}'")
         for source in q.sources:
             if source not in texts:
                 problems.append(f"{q.id}: source {source} is not in the corpus")

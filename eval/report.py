@@ -9,20 +9,28 @@ from pathlib import Path
 from typing import Any
 
 HEADLINE = (
+    "questions",
     "key_fact_accuracy",
+    "first_answer_key_facts",
     "answered_rate",
+    "model_answer_rate",
     "citation_recall",
     "citation_precision",
     "refusal_precision",
     "refusal_recall",
     "refusal_f1",
     "language_match",
+    "english_language_match",
     "retrieval_ms_p50",
+    "first_answer_s_p50",
     "first_token_s_p50",
+    "first_token_s_p95",
+    "prompt_tokens_p50",
     "total_s_p50",
     "total_s_p95",
     "tokens_per_s_p50",
 )
+SPLIT_COLUMNS = ("dev", "test")
 
 
 def _fmt(value: Any) -> str:
@@ -33,20 +41,29 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def columns(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """(mode, split) pairs, dev and test side by side for each mode."""
+    modes = list(results["modes"]) or ["retrieval"]
+    return [(m, split) for m in modes for split in SPLIT_COLUMNS]
+
+
 def summary_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    modes = list(results["modes"])
+    cols = columns(results)
     rows = [
-        (name, [_fmt(results["modes"][m]["summary"].get(name)) for m in modes]) for name in HEADLINE
+        (name, [_fmt(results["modes"][m]["splits"][split].get(name)) for m, split in cols])
+        for name in HEADLINE
+        if results["modes"]
     ]
-    retrieval = results["retrieval"]
-    for name, value in retrieval.items():
-        if name not in ("items", "k", "questions"):
-            rows.insert(0, (f"retrieval {name}", [_fmt(value)] * max(len(modes), 1)))
+    retrieval = results["retrieval"]["splits"]
+    for name in reversed(list(retrieval["all"])):
+        if name != "questions":
+            values = [_fmt(retrieval[split].get(name)) for _, split in cols]
+            rows.insert(0, (f"retrieval {name}", values))
     return rows
 
 
 def terminal_table(results: dict[str, Any]) -> str:
-    modes = list(results["modes"]) or ["retrieval"]
+    modes = [f"{m}/{split}" for m, split in columns(results)]
     rows = summary_rows(results)
     width = max(len(r[0]) for r in rows) + 2
     lines = ["metric".ljust(width) + "".join(m.rjust(12) for m in modes)]
@@ -59,13 +76,13 @@ def _bar_chart(title: str, groups: dict[str, dict[str, float]]) -> str:
     series = sorted({s for g in groups.values() for s in g})
     colours = ["#4C72B0", "#DD8452", "#55A868", "#C44E52"]
     bar_h, gap, left, width = 12, 10, 170, 360
-    height = len(groups) * (len(series) * bar_h + gap) + 40
+    height = len(groups) * (len(series) * bar_h + gap) + 56
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 60}" '
         f'height="{height}" font-family="sans-serif" font-size="11">',
         f'<text x="4" y="14" font-weight="bold">{html.escape(title)}</text>',
     ]
-    y = 28
+    y = 44
     for label, values in groups.items():
         parts.append(f'<text x="4" y="{y + bar_h}">{html.escape(label)}</text>')
         for i, name in enumerate(series):
@@ -81,7 +98,7 @@ def _bar_chart(title: str, groups: dict[str, dict[str, float]]) -> str:
         f'<tspan fill="{colours[i % len(colours)]}">■ {html.escape(s)}</tspan>'
         for i, s in enumerate(series)
     )
-    parts.append(f'<text x="{left}" y="14">{legend}</text></svg>')
+    parts.append(f'<text x="4" y="32">{legend}</text></svg>')
     return "".join(parts)
 
 
@@ -106,7 +123,8 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
     (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), "utf-8")
     modes = list(results["modes"])
     rows = summary_rows(results)
-    table = "<table><tr><th>metric</th>" + "".join(f"<th>{html.escape(m)}</th>" for m in modes)
+    heads = [f"{m}/{split}" for m, split in columns(results)]
+    table = "<table><tr><th>metric</th>" + "".join(f"<th>{html.escape(h)}</th>" for h in heads)
     table += (
         "</tr>"
         + "".join(
@@ -117,9 +135,11 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
     )
     by_type = {}
     for m in modes:
-        for t, v in results["modes"][m]["summary"]["by_type"].items():
+        for t, v in results["modes"][m]["splits"]["test"]["by_type"].items():
             by_type.setdefault(f"{t} (n={v['n']})", {})[m] = v["score"]
-    chart = _bar_chart("Score by question type (key facts; refusal for unanswerable)", by_type)
+    chart = _bar_chart(
+        "Test split: score by question type (key facts; refusal for unanswerable)", by_type
+    )
     latency = _histogram(
         "Total seconds per answer",
         {
@@ -128,7 +148,8 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
         },
     )
     item_rows = "".join(
-        f"<tr><td>{html.escape(i['id'])}</td><td>{html.escape(m)}</td><td>{html.escape(i['type'])}</td>"
+        f"<tr><td>{html.escape(i['id'])} ({i['split']})</td><td>{html.escape(m)}</td>"
+        f"<td>{html.escape(i['type'])}</td>"
         f"<td>{html.escape(i['question'])}</td><td>{html.escape(i.get('text', ''))}</td>"
         f"<td>{_fmt(i['key_facts'])}</td><td>{_fmt(i['refused'])}</td>"
         f"<td>{_fmt(i['citation_precision'])}</td></tr>"

@@ -2,11 +2,17 @@
 
 Retrieval is scored once (it does not depend on the mode); each requested mode
 (extractive, generative, hybrid) answers every question, so modes can be
-compared side by side in one run.
+compared side by side in one run. Every figure is given for the dev split
+(where thresholds are tuned), the test split (only reported) and both.
+
+Each row keeps what the answer rested on (`signals`), what produced it
+(`provenance`), and the key facts of both the final answer and the instant
+first one, so that `eval.tune` can replay the refusal rule offline.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import statistics
 import sys
@@ -16,7 +22,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from eval.dataset import EvalQuestion
+from eval.dataset import SPLITS, EvalQuestion
 from eval.metrics import (
     answer_language,
     citation_scores,
@@ -61,91 +67,146 @@ def score_retrieval(
         rows.append(
             {
                 "id": q.id,
+                "split": q.split,
                 "evidence_hit": any(e for e, _ in flags),
                 "article_hit": any(a for _, a in flags),
                 "all_sources_hit": all(s in covered for s in q.sources),
                 "rr": reciprocal_rank([e for e, _ in flags]),
             }
         )
+    return {"k": k, "splits": _per_split(rows, lambda r: _retrieval_summary(r, k)), "items": rows}
+
+
+def _retrieval_summary(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
     n = max(len(rows), 1)
     return {
-        "k": k,
         "questions": len(rows),
         f"evidence_recall@{k}": sum(r["evidence_hit"] for r in rows) / n,
         f"article_recall@{k}": sum(r["article_hit"] for r in rows) / n,
         f"all_sources_recall@{k}": sum(r["all_sources_hit"] for r in rows) / n,
         "mrr": sum(r["rr"] for r in rows) / n,
-        "items": rows,
     }
+
+
+def _per_split(rows: list[dict[str, Any]], summarise_rows: Any) -> dict[str, Any]:
+    return {
+        **{s: summarise_rows([r for r in rows if r["split"] == s]) for s in SPLITS},
+        "all": summarise_rows(rows),
+    }
+
+
+def _key_facts(q: EvalQuestion, answer: Answer | None) -> bool | None:
+    if not q.answerable:
+        return None
+    return (
+        answer is not None and not answer.refused and key_facts_present(answer.text, q.must_include)
+    )
 
 
 def score_answer(assistant: Assistant, q: EvalQuestion, answer: Answer) -> dict[str, Any]:
     embedder = assistant.retriever().embedder
-    threshold = assistant.settings.support_threshold
-    chunks = {c.id: c.text for c in assistant.store.chunks}
+    s = assistant.settings
+    documents = assistant.store.documents
 
     def supports(claim: str, passages: list[str]) -> bool:
-        return check_claim(claim, passages, embedder, threshold)[0].supported
+        return check_claim(
+            claim, passages, embedder, s.support_threshold, s.cross_support_threshold
+        )[0].supported
 
     by_n = {c.n: c for c in answer.citations}
     pairs = [
-        (_QUOTE_MARKS.sub("", s.text), [chunks[by_n[n].chunk_id] for n in s.citations if n in by_n])
-        for s in answer.sentences
+        (
+            _QUOTE_MARKS.sub("", sentence.text),
+            [
+                documents[c.doc_id].text[c.context_start : c.context_end]
+                for c in (by_n[n] for n in sentence.citations if n in by_n)
+            ],
+        )
+        for sentence in answer.sentences
     ]
-    c_recall, c_precision = (None, None) if answer.refused else citation_scores(pairs, supports)
+    from_model = answer.mode == "generative"
+    c_recall, c_precision = citation_scores(pairs, supports) if from_model else (None, None)
     return {
-        "id": q.id,
-        "type": q.type,
-        "lang": q.lang,
-        "question": q.question,
-        "answerable": q.answerable,
+        **_about(q),
         "reference": q.answer,
         "refused": answer.refused,
         "mode_used": answer.mode,
         "text": answer.text,
-        "sentences": [
-            {
-                "text": s.text,
-                "citations": list(s.citations),
-                "supported": s.supported,
-                "reason": s.reason,
-            }
-            for s in answer.sentences
-        ],
+        "first_text": answer.first.text if answer.first else None,
+        "sentences": [dataclasses.asdict(x) for x in answer.sentences],
         "citations": [
             {"n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "quote": c.quote}
             for c in answer.citations
         ],
-        "key_facts": key_facts_present(answer.text, q.must_include)
-        if q.answerable and not answer.refused
-        else (False if q.answerable else None),
+        "key_facts": _key_facts(q, answer),
+        "first_key_facts": _key_facts(q, answer.first or answer),
         "citation_recall": c_recall,
         "citation_precision": c_precision,
         "language_ok": answer_language(answer.text) == q.lang,
-        "timings": answer.timings.__dict__,
+        "timings": dataclasses.asdict(answer.timings),
+        "signals": dataclasses.asdict(answer.signals),
+        "provenance": dataclasses.asdict(answer.provenance) if answer.provenance else None,
         "notes": list(answer.notes),
+    }
+
+
+def _about(q: EvalQuestion) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "split": q.split,
+        "type": q.type,
+        "lang": q.lang,
+        "question": q.question,
+        "answerable": q.answerable,
+    }
+
+
+def _rejected(q: EvalQuestion, error: str) -> dict[str, Any]:
+    """A question the assistant rejects counts as a refusal."""
+    return {
+        **_about(q),
+        "refused": True,
+        "error": error,
+        "key_facts": False if q.answerable else None,
+        "first_key_facts": False if q.answerable else None,
+        "text": "",
+        "citation_recall": None,
+        "citation_precision": None,
+        "language_ok": False,
+        "timings": {},
+        "signals": {},
+        "sentences": [],
+        "citations": [],
+        "notes": [],
     }
 
 
 def summarise(items: list[dict[str, Any]]) -> dict[str, Any]:
     answerable = [i for i in items if i["answerable"]]
     cited = [i for i in items if i["citation_recall"] is not None]
+    english = [i for i in items if i["lang"] == "en"]
     summary: dict[str, Any] = {
         "questions": len(items),
         "key_fact_accuracy": _mean(i["key_facts"] for i in answerable),
+        "first_answer_key_facts": _mean(i["first_key_facts"] for i in answerable),
         "answered_rate": _mean(not i["refused"] for i in answerable),
-        "citation_recall": _mean(i["citation_recall"] for i in cited),
-        "citation_precision": _mean(i["citation_precision"] for i in cited),
+        "model_answer_rate": _mean(i.get("mode_used") == "generative" for i in items),
+        "citation_recall": _mean(i["citation_recall"] for i in cited) if cited else None,
+        "citation_precision": _mean(i["citation_precision"] for i in cited) if cited else None,
         "language_match": _mean(i["language_ok"] for i in items),
+        "english_language_match": _mean(i["language_ok"] for i in english),
         **refusal_scores([not i["answerable"] for i in items], [i["refused"] for i in items]),
     }
-    for field, name in (
-        ("retrieval_ms", "retrieval_ms"),
-        ("first_token_s", "first_token_s"),
-        ("total_s", "total_s"),
-        ("tokens_per_s", "tokens_per_s"),
+    for name in (
+        "retrieval_ms",
+        "first_answer_s",
+        "first_token_s",
+        "total_s",
+        "tokens_per_s",
+        "prompt_tokens",
     ):
-        stats = summarise_latency([i["timings"].get(field) for i in items])
+        # 0 prompt tokens means the model was not asked (refusal, extractive): not measured
+        stats = summarise_latency([i["timings"].get(name) or None for i in items])
         summary[f"{name}_p50"] = stats["p50"]
         summary[f"{name}_p95"] = stats["p95"]
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -195,28 +256,9 @@ def run(
             try:
                 answer = assistant.ask(q.question, mode_settings)
                 items.append(score_answer(assistant, q, answer))
-            except RagError as exc:  # a question the assistant rejects counts as a refusal
-                items.append(
-                    {
-                        "id": q.id,
-                        "type": q.type,
-                        "lang": q.lang,
-                        "question": q.question,
-                        "answerable": q.answerable,
-                        "refused": True,
-                        "error": str(exc),
-                        "key_facts": False if q.answerable else None,
-                        "text": "",
-                        "citation_recall": None,
-                        "citation_precision": None,
-                        "language_ok": False,
-                        "timings": {},
-                        "sentences": [],
-                        "citations": [],
-                        "notes": [],
-                    }
-                )
+            except RagError as exc:
+                items.append(_rejected(q, str(exc)))
             bar.update(1)
-        results["modes"][mode] = {"summary": summarise(items), "items": items}
+        results["modes"][mode] = {"splits": _per_split(items, summarise), "items": items}
     bar.close()
     return results

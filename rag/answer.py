@@ -1,13 +1,22 @@
-"""The pipeline: question → retrieve → extract or generate → verify → `Answer`.
+"""The pipeline: question → retrieve → score sentences → first (extractive) answer
+→ judge → the model's draft → verify → final `Answer`.
 
 `Assistant` holds what is costly to load (index, embedder, generator) and is
-what the CLI, the chat page and the evaluation all call. `stream()` yields the
-growing draft text while the model writes, then the verified `Answer` last.
+what the CLI, the chat page and the evaluation all call. `stream()` yields, in
+order: the instant extractive answer (`final=False`), the model's draft as it
+grows (plain strings), then the final `Answer`. In extractive mode, or when the
+evidence is too weak, the first answer is the final one.
+
+Citation-first: the model never decides alone. Whether to refuse rests on the
+evidence score, the model's reading of the extracts (a one-token judge asked
+before it writes, and whether it wrote the fixed "not in the articles" phrase)
+and on verification: a model sentence is kept only when its cited extract
+supports it (see `rag.verify`). `decide()` is that rule, written once.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import secrets
 import threading
 import time
@@ -16,32 +25,104 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rag import __version__
 from rag.config import Settings
 from rag.errors import QuestionError
-from rag.extractive import ScoredSentence, score_sentences, select_sentences
-from rag.generate import get_generator
-from rag.prompts import message, render
+from rag.extractive import (
+    Evidence,
+    ScoredSentence,
+    best_answer,
+    evidence_passages,
+    score_sentences,
+)
+from rag.generate import Generator, get_generator
+from rag.prompts import (
+    LANGUAGES,
+    answer_messages,
+    claim_messages,
+    judge_messages,
+    message,
+    phrases,
+    prompt_language,
+    prompts_version,
+)
 from rag.retrieve import Retriever
 from rag.store import MANIFEST, BuildReport, IndexStore, Progress, build_index, load
-from rag.text import detect_language
-from rag.types import Answer, AnswerSentence, Citation, Document, Hit, Timings
-from rag.verify import check_claim, parse_citations
+from rag.text import detect_language, fold
+from rag.types import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    Document,
+    Hit,
+    Provenance,
+    Signals,
+    Timings,
+)
+from rag.verify import CheckedSentence, check_draft
 
-UNCITED_DRAFT_CHARS = 200  # a hybrid draft this long with no [n] is abandoned
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*\s+(?=\S)")
+# The settings that shape an answer, recorded with it (paths and limits are left out).
+ANSWER_SETTINGS = (
+    "mode",
+    "top_k",
+    "hybrid_search",
+    "max_chunks_per_doc",
+    "evidence_chars",
+    "evidence_sentences",
+    "max_new_tokens",
+    "answer_threshold",
+    "extractive_threshold",
+    "support_threshold",
+    "cross_support_threshold",
+    "claim_threshold",
+    "judge_threshold",
+    "unverified_threshold",
+)
 
 
 def reply_language(question: str) -> str:
-    lang = detect_language(question)
-    return lang if lang in ("fr", "en") else "en"
+    return prompt_language(detect_language(question))
+
+
+def decide(signals: Signals, settings: Settings) -> str:
+    """'refuse', 'model' (the verified model answer; before the model has written,
+    'go on and ask it') or 'extractive' (the first answer). Called at each stage
+    with the signals known so far."""
+    extractive = settings.mode == "extractive"
+    threshold = settings.extractive_threshold if extractive else settings.answer_threshold
+    if signals.evidence_score is None or signals.evidence_score < threshold:
+        return "refuse"
+    if extractive:  # the evidence score is the only signal
+        return "extractive"
+    if signals.judge_yes is not None and signals.judge_yes < settings.judge_threshold:
+        return "refuse"
+    if signals.model_refused is None:  # the model has not written yet
+        return "model"
+    if signals.model_refused:
+        return "refuse"
+    kept = signals.sentences_verified if settings.mode == "hybrid" else signals.sentences_written
+    if kept:
+        return "model"
+    if signals.judge_yes is not None and signals.judge_yes < settings.unverified_threshold:
+        return "refuse"
+    return "extractive"
 
 
 class Assistant:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        generator: Generator | None = None,
+    ) -> None:
         self.settings = settings
+        self._generator = generator  # a seam for tests; else loaded from the settings
         self._store: IndexStore | None = None
         self._retriever: Retriever | None = None
         self._lock = threading.RLock()
+        # One canary per process: the system prompt stays the same from question to
+        # question, so llama.cpp reads it once; it is still unknown to any article.
+        self.canary = secrets.token_hex(8)
 
     # ------------------------------------------------------------ index
 
@@ -79,6 +160,19 @@ class Assistant:
             self._use(store)
         return report
 
+    def generator(self, settings: Settings | None = None) -> Generator:
+        return self._generator or get_generator((settings or self.settings).generator_model)
+
+    def warm_up(self) -> None:
+        """Load the model and read each language's fixed instructions once, so that the
+        first visitor does not pay for them (llama.cpp keeps one cache per language)."""
+        s = self.settings
+        generator = self.generator(s)
+        for lang in LANGUAGES:
+            messages = answer_messages(s.prompts_dir, lang, "?", ["…"], self.canary)
+            yes, no = (message(s.prompts_dir, lang, k) for k in ("judge_yes", "judge_no"))
+            generator.yes_probability(judge_messages(messages, s.prompts_dir, lang), yes, no)
+
     # ------------------------------------------------------------ questions
 
     def check_question(self, question: str) -> str:
@@ -99,15 +193,17 @@ class Assistant:
         return question
 
     def ask(self, question: str, settings: Settings | None = None) -> Answer:
-        final = None
+        """The final answer; the first one, when there was one, is in its `first`."""
+        first: Answer | None = None
+        final: Answer | None = None
         for event in self.stream(question, settings):
             if isinstance(event, Answer):
-                final = event
+                first, final = (event, None) if not event.final else (first, event)
         assert final is not None
-        return final
+        return replace(final, first=first) if first is not None else final
 
     def stream(self, question: str, settings: Settings | None = None) -> Iterator[str | Answer]:
-        """Draft text as it grows (generative modes), then the final `Answer`."""
+        """The first answer (`final=False`), the draft as it grows, then the final `Answer`."""
         s = settings or self.settings
         started = time.perf_counter()
         question = self.check_question(question)
@@ -120,23 +216,39 @@ class Assistant:
             s,
             started,
             Timings(retrieval_ms=(time.perf_counter() - started) * 1000),
+            self._provenance(s),
         )
-        chosen = select_sentences(
-            score_sentences(question, hits, retriever.embedder), s.answer_threshold
-        )
-        if not chosen:
+        scored = score_sentences(question, hits, retriever.embedder)
+        turn.signals = Signals(evidence_score=max((x.score for x in scored), default=None))
+        if decide(turn.signals, s) == "refuse":  # too weak to ask the model about
             yield self._refusal(turn)
-        elif s.mode == "extractive":
-            yield self._extractive(turn, chosen)
-        else:
-            yield from self._generative(turn, chosen)
+            return
+        first = self._extractive(turn, scored)
+        if s.mode == "extractive":
+            yield first
+            return
+        turn.timings = replace(turn.timings, first_answer_s=time.perf_counter() - started)
+        yield replace(turn.finish(first), final=False)
+        yield from self._generative(turn, scored, first)
 
     # ------------------------------------------------------------ answers
 
     def _document(self, doc_id: str) -> Document:
         return self.store.documents[doc_id]
 
-    def _citation(self, n: int, hit: Hit, start: int, end: int, s: Settings) -> Citation:
+    def _provenance(self, s: Settings) -> Provenance:
+        """Without the generator: the first answer must not wait for it to load."""
+        return Provenance(
+            rag_version=__version__,
+            embedding_model=s.embedding_model,
+            index_manifest_sha256=self.store.manifest.get("manifest_sha256", ""),
+            prompts_version=prompts_version(s.prompts_dir),
+            settings={name: getattr(s, name) for name in ANSWER_SETTINGS},
+        )
+
+    def _citation(
+        self, n: int, hit: Hit, start: int, end: int, s: Settings, context: tuple[int, int]
+    ) -> Citation:
         doc = self._document(hit.chunk.doc_id)
         if end - start > s.max_quote_chars:  # cap long quotes, still an exact span
             cut = doc.text.rfind(" ", start, start + s.max_quote_chars)
@@ -151,143 +263,176 @@ class Assistant:
             start=start,
             end=end,
             quote=doc.text[start:end],
+            context_start=context[0],
+            context_end=context[1],
         )
 
-    def _refusal(self, turn: _Turn) -> Answer:
+    def _refusal(self, turn: _Turn, note: str = "") -> Answer:
         text = message(turn.settings.prompts_dir, turn.lang, "refusal")
         return turn.answer(
-            sentences=(AnswerSentence(text, (), True),), citations=(), refused=True, mode="refusal"
+            sentences=(AnswerSentence(text, (), True),),
+            citations=(),
+            refused=True,
+            mode="refusal",
+            notes=(note,) if note else (),
         )
 
-    def _extractive(self, turn: _Turn, chosen: list[ScoredSentence], note: str = "") -> Answer:
+    def _extractive(self, turn: _Turn, scored: list[ScoredSentence]) -> Answer:
+        """The phrase of the best sentence that answers (a name, date, place, number),
+        with the sentence as its quote; the sentence itself when no phrase is found."""
         s = turn.settings
-        citations = [self._citation(i + 1, c.hit, c.start, c.end, s) for i, c in enumerate(chosen)]
-        sentences = tuple(
-            AnswerSentence(f"« {c.quote} »" if turn.lang == "fr" else f"“{c.quote}”", (c.n,), True)
-            for c in citations
-        )
+        best, span = best_answer(turn.question, scored)
+        citation = self._citation(1, best.hit, best.start, best.end, s, (best.start, best.end))
+        if span is not None:
+            text = best.text[span[0] : span[1]]
+        else:
+            text = f"« {citation.quote} »" if turn.lang == "fr" else f"“{citation.quote}”"
         return turn.answer(
-            sentences=sentences,
-            citations=tuple(citations),
+            sentences=(AnswerSentence(text, (1,), True),),
+            citations=(citation,),
             refused=False,
             mode="extractive",
-            notes=(note,) if note else (),
             preamble=message(s.prompts_dir, turn.lang, "extractive_preamble"),
         )
 
-    def _prompt(self, turn: _Turn, passages: list[tuple[Hit, str]], canary: str) -> list[dict]:
-        s, lang = turn.settings, turn.lang
-        language_name = message(s.prompts_dir, lang, "language_name")
-        numbered = "".join(
-            render(
-                s.prompts_dir,
-                "passage.txt",
-                n=i + 1,
-                title=self._document(h.chunk.doc_id).title,
-                text=text,
-            )
-            for i, (h, text) in enumerate(passages)
-        )
-        system = render(
-            s.prompts_dir,
-            "answer_system.txt",
-            language_name=language_name,
-            refusal=message(s.prompts_dir, lang, "refusal"),
-            canary=canary,
-        )
-        user = render(
-            s.prompts_dir,
-            "answer_user.txt",
-            question=turn.question,
-            language_name=language_name,
-            passages=numbered,
-        )
-        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-    def _generative(self, turn: _Turn, chosen: list[ScoredSentence]) -> Iterator[str | Answer]:
+    def _generative(
+        self, turn: _Turn, scored: list[ScoredSentence], first: Answer
+    ) -> Iterator[str | Answer]:
         s = turn.settings
-        generator = get_generator(s.generator_model)
-        passages = _fit_passages(turn.hits, s.max_context_chars)
-        canary = secrets.token_hex(6)
-        messages = self._prompt(turn, passages, canary)
-        prompt_tokens = generator.count_prompt_tokens(messages)
+        generator = self.generator(s)
+        turn.provenance = replace(
+            turn.provenance, generator=generator.name, generator_sha256=generator.sha256
+        )
+        docs = {d: self._document(d).text for d in {x.hit.chunk.doc_id for x in scored}}
+        evidence = evidence_passages(scored, docs, s.evidence_chars, s.evidence_sentences)
+        messages = answer_messages(
+            s.prompts_dir, turn.lang, turn.question, [e.text for e in evidence], self.canary
+        )
+        judge_started = time.perf_counter()
+        judge = generator.yes_probability(
+            judge_messages(messages, s.prompts_dir, turn.lang),
+            message(s.prompts_dir, turn.lang, "judge_yes"),
+            message(s.prompts_dir, turn.lang, "judge_no"),
+        )
+        turn.timings = replace(turn.timings, judge_s=time.perf_counter() - judge_started)
+        turn.signals = replace(turn.signals, judge_yes=judge)
+        if decide(turn.signals, s) == "refuse":
+            yield self._refusal(turn, "the model found no answer in the extracts")
+            return
+        draft = yield from self._draft(turn, generator, messages)
+        turn.draft = draft
+        if self.canary in draft:
+            yield turn.finish(first, notes=("generated answer dropped: it leaked the prompt",))
+            return
+        yes, no = (message(s.prompts_dir, "fr", k) for k in ("judge_yes", "judge_no"))
+
+        def judge_claim(passage: str, claim: str) -> float:
+            return generator.yes_probability(claim_messages(s.prompts_dir, passage, claim), yes, no)
+
+        checked, dropped = check_draft(
+            draft,
+            [e.text for e in evidence],
+            self.retriever().embedder,
+            turn.lang,
+            s.support_threshold,
+            s.cross_support_threshold,
+            judge_claim,
+            s.claim_threshold,
+        )
+        markers = [fold(m) for m in phrases(s.prompts_dir, turn.lang, "refusal_markers")]
+        turn.signals = replace(
+            turn.signals,
+            model_refused=any(m in fold(draft) for m in markers) or not draft.strip(),
+            sentences_written=len(checked),
+            sentences_verified=sum(c.support.supported for c in checked),
+        )
+        choice = decide(turn.signals, s)
+        if choice == "refuse":
+            note = "the model wrote that the extracts do not answer"
+            if not turn.signals.model_refused:
+                note = (
+                    "no sentence of the model could be verified, and it judged the extracts silent"
+                )
+            yield self._refusal(turn, note)
+        elif choice == "extractive":
+            note = "the model's answer could not be verified; the extracts answer"
+            yield turn.finish(first, notes=(note,))
+        else:
+            yield self._model_answer(turn, evidence, checked, dropped)
+
+    def _draft(
+        self, turn: _Turn, generator: Generator, messages: list[dict[str, str]]
+    ) -> Iterator[str]:
+        """Stream the model's text to the caller; return it whole, with its timings."""
+        s = turn.settings
+        stats: dict[str, Any] = {}
         gen_started = time.perf_counter()
         first_token: float | None = None
         draft = ""
-        pieces = generator.stream(messages, s.max_new_tokens)
-        for piece in pieces:
+        for piece in generator.stream(messages, s.max_new_tokens, stats):
             if piece and first_token is None:
-                first_token = time.perf_counter() - gen_started
+                first_token = time.perf_counter() - turn.started
             draft += piece
             yield draft
-            if s.mode == "hybrid" and len(draft) > UNCITED_DRAFT_CHARS and "[" not in draft:
-                pieces.close()  # nothing uncited survives verification: stop paying for it
-                break
-        gen_seconds = time.perf_counter() - gen_started
+        seconds = time.perf_counter() - gen_started
         tokens = generator.count_tokens(draft)
         turn.timings = replace(
             turn.timings,
             first_token_s=first_token,
             tokens=tokens,
-            prompt_tokens=prompt_tokens,
-            tokens_per_s=tokens / gen_seconds if tokens and gen_seconds else None,
+            prompt_tokens=stats.get("prompt_tokens", 0),
+            cached_prompt_tokens=stats.get("cached_tokens", 0),
+            tokens_per_s=tokens / seconds if tokens and seconds else None,
         )
-        if canary in draft:
-            yield self._extractive(turn, chosen, "generated answer dropped: it leaked the prompt")
-        elif message(s.prompts_dir, turn.lang, "refusal").rstrip(".") in draft or not draft.strip():
-            yield self._extractive(turn, chosen, "the model did not answer; the passages did")
-        else:
-            verified = self._verified(turn, passages, draft)
-            yield verified or self._extractive(
-                turn, chosen, "generated answer dropped: no sentence could be verified"
-            )
+        return draft
 
-    def _verified(self, turn: _Turn, passages: list[tuple[Hit, str]], draft: str) -> Answer | None:
-        """The draft's sentences with their support; None when hybrid keeps none."""
+    def _model_answer(
+        self,
+        turn: _Turn,
+        evidence: list[Evidence],
+        checked: list[CheckedSentence],
+        dropped_refs: int,
+    ) -> Answer:
+        """The model's sentences (hybrid: the verified ones only), each citing the best
+        sentence of the extracts it named, as an exact span of the article."""
         s = turn.settings
-        embedder = self.retriever().embedder
-        sentences: list[AnswerSentence] = []
+        kept = [c for c in checked if c.support.supported] if s.mode == "hybrid" else checked
         citations: list[Citation] = []
-        by_key: dict[tuple[str, int], int] = {}
-        dropped_refs = 0
-        for raw in _SENTENCE_SPLIT.split(draft.strip()):
-            text, refs, dropped = parse_citations(raw, len(passages))
-            dropped_refs += dropped
-            if len(text.split()) < 3:
-                continue
-            cited = [passages[n - 1] for n in refs]
-            support, spans = check_claim(text, [t for _, t in cited], embedder, s.support_threshold)
-            if support.supported and detect_language(text) not in (turn.lang, "other"):
-                support = replace(support, supported=False, reason="not in the question's language")
+        by_span: dict[tuple[str, int], int] = {}
+        sentences = []
+        for c in kept:
             numbers: list[int] = []
-            for idx, start, end in spans[:2]:
-                hit = cited[idx][0]
-                offset = hit.chunk.start  # trimmed passages keep the chunk's start
-                key = (hit.chunk.doc_id, offset + start)
-                if key not in by_key:
-                    by_key[key] = len(citations) + 1
+            for idx, start, end in c.spans[:2]:
+                ev = evidence[c.refs[idx] - 1]
+                key = (ev.hit.chunk.doc_id, ev.start + start)
+                if key not in by_span:
+                    by_span[key] = len(citations) + 1
                     citations.append(
-                        self._citation(by_key[key], hit, offset + start, offset + end, s)
+                        self._citation(
+                            by_span[key],
+                            ev.hit,
+                            ev.start + start,
+                            ev.start + end,
+                            s,
+                            (ev.start, ev.end),
+                        )
                     )
-                numbers.append(by_key[key])
+                numbers.append(by_span[key])
             sentences.append(
-                AnswerSentence(text, tuple(numbers), support.supported, support.reason)
+                AnswerSentence(
+                    c.text, tuple(numbers), c.support.supported, c.support.reason, c.judge
+                )
             )
-        kept = [x for x in sentences if x.supported] if s.mode == "hybrid" else sentences
-        if not kept:
-            return None
-        used = sorted({n for x in kept for n in x.citations})
-        renumber = {old: new + 1 for new, old in enumerate(used)}
         notes: tuple[str, ...] = ()
         if dropped_refs:
             notes += (f"{dropped_refs} citation(s) pointing to no passage were dropped",)
-        if len(kept) < len(sentences):
-            notes += (f"{len(sentences) - len(kept)} unverified sentence(s) dropped",)
+        if len(kept) < len(checked):
+            notes += (f"{len(checked) - len(kept)} unverified sentence(s) dropped",)
+        if any(c.recited for c in kept):
+            notes += ("citations pointed at the supporting passage by verification",)
         return turn.answer(
-            sentences=tuple(
-                replace(x, citations=tuple(renumber[n] for n in x.citations)) for x in kept
-            ),
-            citations=tuple(replace(c, n=renumber[c.n]) for c in citations if c.n in renumber),
+            sentences=tuple(sentences),
+            citations=tuple(citations),
             refused=False,
             mode="generative",
             notes=notes,
@@ -304,26 +449,24 @@ class _Turn:
     settings: Settings
     started: float
     timings: Timings
+    provenance: Provenance
+    signals: Signals = dataclasses.field(default_factory=Signals)
+    draft: str = ""
 
     def answer(self, **fields: Any) -> Answer:
-        total = time.perf_counter() - self.started
-        return Answer(
-            question=self.question,
-            language=self.lang,
-            hits=tuple(self.hits),
-            timings=replace(self.timings, total_s=total),
-            **fields,
+        return self.finish(
+            Answer(question=self.question, language=self.lang, hits=tuple(self.hits), **fields)
         )
 
-
-def _fit_passages(hits: list[Hit], budget: int) -> list[tuple[Hit, str]]:
-    """Passages for the prompt, trimmed at sentence ends to keep prompt-read time short."""
-    out: list[tuple[Hit, str]] = []
-    per_passage = max(200, budget // max(len(hits), 1))
-    for hit in hits:
-        text = hit.chunk.text
-        if len(text) > per_passage:
-            cut = max(text.rfind(". ", 0, per_passage), text.rfind("\n", 0, per_passage))
-            text = text[: cut + 1] if cut > 0 else text[:per_passage]
-        out.append((hit, text))
-    return out
+    def finish(self, answer: Answer, **changes: Any) -> Answer:
+        """`answer` as the final one, with the turn's timings and signals so far."""
+        total = time.perf_counter() - self.started
+        return replace(
+            answer,
+            timings=replace(self.timings, total_s=total),
+            signals=self.signals,
+            provenance=self.provenance,
+            draft=self.draft,
+            final=True,
+            **changes,
+        )

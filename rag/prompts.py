@@ -1,11 +1,16 @@
-"""Prompt templates and fixed phrases, read from the `prompts/` folder.
+"""Prompt templates and fixed phrases, read from the `prompts/` folder, and the
+messages given to the generator.
 
 Templates use `str.format` fields; a missing field is an error, not a blank.
+The system message of a language is the same for every question (rules, worked
+examples, the process's canary), so llama.cpp reads it once and reuses it; only
+the short user message (extracts and question) changes.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from pathlib import Path
 
@@ -39,3 +44,61 @@ def message(prompts_dir: Path, language: str, key: str, **fields: object) -> str
     """A fixed phrase in the reply language (French or English; others get English)."""
     table = _messages(prompts_dir)
     return table.get(language, table["en"])[key].format(**fields)
+
+
+def phrases(prompts_dir: Path, language: str, key: str) -> list[str]:
+    """A list of fixed phrases (e.g. the ways a model says the articles are silent)."""
+    table = _messages(prompts_dir)
+    return list(table.get(language, table["en"])[key])
+
+
+def prompt_language(language: str) -> str:
+    return language if language in LANGUAGES else "en"
+
+
+def answer_messages(
+    prompts_dir: Path, language: str, question: str, passages: list[str], canary: str
+) -> list[dict[str, str]]:
+    """System (fixed per language) and user (numbered extracts, question) messages."""
+    lang = prompt_language(language)
+    system = render(
+        prompts_dir,
+        f"answer_system_{lang}.txt",
+        refusal=message(prompts_dir, lang, "refusal"),
+        canary=canary,
+    )
+    numbered = "\n".join(f"[{i}] {' '.join(text.split())}" for i, text in enumerate(passages, 1))
+    user = render(prompts_dir, f"answer_user_{lang}.txt", passages=numbered, question=question)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user.strip()}]
+
+
+def judge_messages(answer: list[dict[str, str]], prompts_dir: Path, language: str) -> list[dict]:
+    """The answer prompt with a yes/no check appended to its user message: it shares the
+    cached system message and extracts, and is asked before the model writes anything
+    (asked after, the model only confirms its own answer)."""
+    check = render(prompts_dir, f"judge_check_{prompt_language(language)}.txt").strip()
+    return [answer[0], {"role": "user", "content": f"{answer[1]['content']}\n\n{check}"}]
+
+
+def claim_messages(prompts_dir: Path, passage: str, claim: str) -> list[dict[str, str]]:
+    """A fresh, short context asking whether `passage` states `claim` (in French, with a
+    French yes/no, whatever the claim's language: the extracts are French)."""
+    return [
+        {"role": "system", "content": template(prompts_dir, "judge_claim.txt").strip()},
+        {
+            "role": "user",
+            "content": render(
+                prompts_dir, "judge_claim_user.txt", passage=" ".join(passage.split()), claim=claim
+            ).strip(),
+        },
+    ]
+
+
+@functools.lru_cache(maxsize=4)
+def prompts_version(prompts_dir: Path) -> str:
+    """A short hash of every file in `prompts/`: which wording produced an answer."""
+    digest = hashlib.sha256()
+    for path in sorted(prompts_dir.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

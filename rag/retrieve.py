@@ -1,6 +1,7 @@
 """Find the passages most relevant to a question: dense FAISS search, BM25, and
 reciprocal rank fusion of the two, with a cap on passages per article so that
-one (possibly keyword-stuffed) source cannot take over the top-k.
+one source cannot take over the top-k, and no place for passages that are not
+prose (keyword lists written to win retrieval).
 
 No reranker: none ships in a pip package that works offline (see README, "Models").
 """
@@ -16,7 +17,7 @@ import numpy as np
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.store import IndexStore, check_dimension
-from rag.text import content_terms, detect_language
+from rag.text import content_terms, detect_language, looks_like_prose
 from rag.types import Hit
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
@@ -72,8 +73,8 @@ class Retriever:
         per_doc_count: dict[str, int] = {}
         for row in ordered:
             chunk = self.store.chunks[row]
-            if per_doc_count.get(chunk.doc_id, 0) >= per_doc:
-                continue
+            if per_doc_count.get(chunk.doc_id, 0) >= per_doc or not looks_like_prose(chunk.text):
+                continue  # one article, or a keyword list, cannot take over the top-k
             per_doc_count[chunk.doc_id] = per_doc_count.get(chunk.doc_id, 0) + 1
             sim = similarity.get(row)
             if sim is None:  # BM25-only hit: compute its cosine for later scoring

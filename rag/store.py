@@ -149,8 +149,9 @@ def save(store: IndexStore, index_dir: Path, index_type: str) -> None:
         "documents": {d.id: d.sha256 for d in store.documents.values()},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    _write_atomic(index_dir / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))
-    store.manifest = manifest
+    manifest_bytes = json.dumps(manifest, indent=1).encode("utf-8")
+    _write_atomic(index_dir / MANIFEST, manifest_bytes)
+    store.manifest = {**manifest, "manifest_sha256": _sha256(manifest_bytes)}
     for old in index_dir.glob("*"):  # data files the new manifest no longer names
         if old.name.startswith(("vectors-", "metadata-")) and old.name not in (v_name, m_name):
             old.unlink(missing_ok=True)
@@ -172,7 +173,8 @@ def load(index_dir: Path, settings: Settings) -> IndexStore:
     if not manifest_path.exists():
         raise IndexProblem(f"no index in {index_dir}; run `rag index` first")
     try:
-        manifest = json.loads(manifest_path.read_text("utf-8"))
+        manifest_bytes = manifest_path.read_bytes()
+        manifest = json.loads(manifest_bytes.decode("utf-8"))
         v_name, m_name = manifest["vectors_file"], manifest["metadata_file"]
         v_sha, m_sha = manifest["vectors_sha256"], manifest["metadata_sha256"]
     except (ValueError, KeyError, TypeError) as exc:
@@ -199,6 +201,7 @@ def load(index_dir: Path, settings: Settings) -> IndexStore:
         )
     if index.d != manifest.get("dim"):
         raise IndexProblem(f"the index dimension does not match its manifest; {REBUILD_HINT}")
+    manifest["manifest_sha256"] = _sha256(manifest_bytes)  # provenance of every answer
     return IndexStore(documents, chunks, index, settings.embedding_model, manifest)
 
 

@@ -44,6 +44,78 @@ STOPWORDS = _STOP_FR | _STOP_EN
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+# Names that are spelled differently in French and English news (stems after folding).
+ALIASES: dict[str, set[str]] = {
+    "china": {"chine", "chino", "pekin", "beiji"},
+    "chine": {"chino", "china"},
+    "ai": {"ia", "intel"},
+    "ia": {"ai", "intel"},
+    "chinese": {"chine", "chino"},
+    "beijing": {"pekin", "beiji"},
+    "us": {"etats", "ameri", "washi"},
+    "usa": {"etats", "ameri"},
+    "united": {"etats", "unis", "royau", "nation", "onu"},
+    "states": {"etats", "unis"},
+    "america": {"ameri", "etats"},
+    "american": {"ameri", "etats"},
+    "uk": {"royau", "grand", "brita", "londr"},
+    "britain": {"brita", "grand", "royau"},
+    "british": {"brita", "royau"},
+    "kingdom": {"royau"},
+    "great": {"grand"},
+    "england": {"angle", "royau"},
+    "london": {"londr"},
+    "switzerland": {"suiss"},
+    "swiss": {"suiss"},
+    "un": {"onu", "natio"},
+    "nations": {"natio", "onu"},
+    "european": {"europ"},
+    "union": {"union"},
+    "eu": {"europ"},
+    "foreign": {"etran"},
+    "affairs": {"affai"},
+    "ministry": {"minis"},
+    "minister": {"minis"},
+    "prime": {"premi"},
+    "president": {"presi"},
+    "academy": {"acade"},
+    "sciences": {"scien"},
+    "science": {"scien"},
+    "technology": {"techn"},
+    "state": {"etat"},
+    "department": {"depar"},
+    "belt": {"ceint"},
+    "road": {"route"},
+    "forum": {"forum"},
+    "world": {"monde"},
+    "conference": {"confe"},
+    "security": {"secur"},
+    "council": {"conse"},
+    "national": {"natio"},
+    "white": {"blanc"},
+    "house": {"maiso"},
+    "tsinghua": {"tsing"},
+    "university": {"unive"},
+    "january": {"janvi"},
+    "february": {"fevri"},
+    "march": {"mars"},
+    "april": {"avril"},
+    "may": {"mai"},
+    "june": {"juin"},
+    "july": {"juill"},
+    "august": {"aout"},
+    "september": {"septe"},
+    "october": {"octob"},
+    "november": {"novem"},
+    "december": {"decem"},
+    "monday": {"lundi"},
+    "tuesday": {"mardi"},
+    "wednesday": {"mercr"},
+    "thursday": {"jeudi"},
+    "friday": {"vendr"},
+}
+
+
 def fold(text: str) -> str:
     """Lower case without accents: 'Genève' → 'geneve'."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
@@ -61,6 +133,16 @@ def stem(word: str) -> str:
 def content_terms(text: str) -> list[str]:
     """Stemmed content words: what BM25 and lexical overlap compare."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def looks_like_prose(text: str) -> bool:
+    """False for keyword lists written to win retrieval ("Wu Zhaohui sommet Chine Genève
+    Wu Zhaohui sommet…"): prose of any length has function words and varied words."""
+    tokens = words(text)
+    if len(tokens) < 8:
+        return True  # too short to judge: titles, short sentences
+    function_words = sum(t in STOPWORDS for t in tokens) / len(tokens)
+    return function_words >= 0.1 and len(set(tokens)) / len(tokens) >= 0.5
 
 
 def detect_language(text: str) -> str:

@@ -48,6 +48,8 @@ class Citation:
     start: int  # character span of the quote in the document text
     end: int
     quote: str
+    context_start: int = -1  # span of the passage the claim was checked against
+    context_end: int = -1
 
 
 @dataclass(frozen=True)
@@ -56,16 +58,44 @@ class AnswerSentence:
     citations: tuple[int, ...]
     supported: bool
     reason: str = ""  # why verification refused support, when it did
+    judge: float | None = None  # the model's P("the passage states this"), when asked
 
 
 @dataclass(frozen=True)
 class Timings:
     retrieval_ms: float = 0.0
-    first_token_s: float | None = None
+    first_answer_s: float | None = None  # the extractive answer, from the question
+    judge_s: float | None = None
+    first_token_s: float | None = None  # the model's first token, from the question
     total_s: float = 0.0
     tokens: int = 0
     tokens_per_s: float | None = None
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the refusal decision and the choice of answer rested on."""
+
+    evidence_score: float | None = None  # best sentence score (similarity + overlap)
+    judge_yes: float | None = None  # P("the extracts give what is asked")
+    model_refused: bool | None = None
+    sentences_written: int = 0
+    sentences_verified: int = 0
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Enough to reproduce an answer offline: models, index, prompts, settings."""
+
+    rag_version: str
+    embedding_model: str
+    index_manifest_sha256: str
+    prompts_version: str
+    generator: str | None = None
+    generator_sha256: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,11 +105,16 @@ class Answer:
     sentences: tuple[AnswerSentence, ...]
     citations: tuple[Citation, ...]
     refused: bool
-    mode: str  # which path produced the sentences: extractive, generative
+    mode: str  # which path produced the sentences: extractive, generative, refusal
     preamble: str = ""  # framing line in the question's language
     hits: tuple[Hit, ...] = ()
     timings: Timings = field(default_factory=Timings)
     notes: tuple[str, ...] = ()  # e.g. "generated answer dropped: unsupported"
+    final: bool = True  # False for the instant extractive answer the model may replace
+    signals: Signals = field(default_factory=Signals)
+    provenance: Provenance | None = None
+    first: Answer | None = None  # the instant extractive answer this one replaced
+    draft: str = ""  # what the model wrote, before verification
 
     @property
     def text(self) -> str:
@@ -89,6 +124,7 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["text"] = self.text
+        data["first"] = self.first.to_dict() if self.first else None
         data["hits"] = [
             {"rank": h.rank, "score": h.score, "chunk_id": h.chunk.id, "doc_id": h.chunk.doc_id}
             for h in self.hits

@@ -6,95 +6,33 @@ claim counts as supported only when all three hold:
 1. every number in the claim appears in a cited passage;
 2. every name in the claim (capitalised words, mapped across French and
    English by a small alias table) appears in a cited passage;
-3. the claim is semantically close to its best cited sentence.
+3. the claim is semantically close to its best cited sentence (a lower bar
+   when claim and passage are in different languages: cross-lingual
+   similarities run lower);
+4. when a judge is given, the model, asked afresh whether the passage states
+   the claim, says yes with enough probability: it catches claims made of the
+   passage's own words that say something else ("OpenAI refused to take part"
+   against "OpenAI … took part"), which the first three cannot see;
+and it must be written in the reply language.
 Deliberately left out: negation and paraphrased numbers ("a dozen").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
-from rag.text import STOPWORDS, fold, stem, words
+from rag.text import ALIASES, STOPWORDS, detect_language, fold, stem, words
 
 CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][\w'’-]*")
 
-# Names that are spelled differently in French and English news (stems after folding).
-_ALIASES: dict[str, set[str]] = {
-    "china": {"chine", "chino", "pekin", "beiji"},
-    "chine": {"chino", "china"},
-    "ai": {"ia", "intel"},
-    "ia": {"ai", "intel"},
-    "chinese": {"chine", "chino"},
-    "beijing": {"pekin", "beiji"},
-    "us": {"etats", "ameri", "washi"},
-    "usa": {"etats", "ameri"},
-    "united": {"etats", "unis", "royau", "nation", "onu"},
-    "states": {"etats", "unis"},
-    "america": {"ameri", "etats"},
-    "american": {"ameri", "etats"},
-    "uk": {"royau", "grand", "brita", "londr"},
-    "britain": {"brita", "grand", "royau"},
-    "british": {"brita", "royau"},
-    "kingdom": {"royau"},
-    "great": {"grand"},
-    "england": {"angle", "royau"},
-    "london": {"londr"},
-    "switzerland": {"suiss"},
-    "swiss": {"suiss"},
-    "un": {"onu", "natio"},
-    "nations": {"natio", "onu"},
-    "european": {"europ"},
-    "union": {"union"},
-    "eu": {"europ"},
-    "foreign": {"etran"},
-    "affairs": {"affai"},
-    "ministry": {"minis"},
-    "minister": {"minis"},
-    "prime": {"premi"},
-    "president": {"presi"},
-    "academy": {"acade"},
-    "sciences": {"scien"},
-    "science": {"scien"},
-    "technology": {"techn"},
-    "state": {"etat"},
-    "department": {"depar"},
-    "belt": {"ceint"},
-    "road": {"route"},
-    "forum": {"forum"},
-    "world": {"monde"},
-    "conference": {"confe"},
-    "security": {"secur"},
-    "council": {"conse"},
-    "national": {"natio"},
-    "white": {"blanc"},
-    "house": {"maiso"},
-    "tsinghua": {"tsing"},
-    "university": {"unive"},
-    "january": {"janvi"},
-    "february": {"fevri"},
-    "march": {"mars"},
-    "april": {"avril"},
-    "may": {"mai"},
-    "june": {"juin"},
-    "july": {"juill"},
-    "august": {"aout"},
-    "september": {"septe"},
-    "october": {"octob"},
-    "november": {"novem"},
-    "december": {"decem"},
-    "monday": {"lundi"},
-    "tuesday": {"mardi"},
-    "wednesday": {"mercr"},
-    "thursday": {"jeudi"},
-    "friday": {"vendr"},
-}
 _COMMON_CAPITALISED = {"according", "however", "also", "in", "on", "at", "during", "both"}
 
 
@@ -143,7 +81,7 @@ def names(text: str) -> set[str]:
                 continue
             is_opener = sentence.startswith(token) and i == 0
             followed = sentence[len(token) :].lstrip()[:1].isupper()
-            if is_opener and not followed and word not in _ALIASES:
+            if is_opener and not followed and word not in ALIASES:
                 continue
             found.add(word)
     return found
@@ -152,17 +90,30 @@ def names(text: str) -> set[str]:
 def _name_in(name: str, passage_stems: set[str]) -> bool:
     parts = [p for p in re.split(r"[-'’]", name) if p]
     return all(
-        stem(p) in passage_stems or bool(_ALIASES.get(p, set()) & passage_stems) for p in parts
+        stem(p) in passage_stems or bool(ALIASES.get(p, set()) & passage_stems) for p in parts
     )
 
 
+def _is_copied_phrase(claim: str, passage_stems: set[str]) -> bool:
+    """A bare answer of a few words ("Genève [1].") copied from its passage: too short
+    for similarity to mean anything, supported when every word is in the passage."""
+    terms = words(claim)
+    return 0 < len(terms) <= 4 and all(stem(t) in passage_stems for t in terms)
+
+
 def check_claim(
-    claim: str, passages: list[str], embedder: Embedder, threshold: float
+    claim: str,
+    passages: list[str],
+    embedder: Embedder,
+    threshold: float,
+    cross_threshold: float | None = None,
 ) -> tuple[Support, list[tuple[int, int, int]]]:
     """Support of `claim` by the cited `passages`, and the best sentence span in each
     passage as (passage index, start, end) for quoting, best first."""
     if not passages:
         return Support(False, 0.0, "no citation"), []
+    if cross_threshold is not None and detect_language(claim) != detect_language(passages[0]):
+        threshold = cross_threshold
     joined = " ".join(passages)
     missing_numbers = numbers(claim) - numbers(joined)
     stems = {stem(w) for w in words(joined)}
@@ -187,6 +138,91 @@ def check_claim(
         return Support(
             False, best, f"name not in source: {', '.join(sorted(missing_names))}"
         ), best_spans
-    if best < threshold:
+    if best < threshold and not _is_copied_phrase(claim, stems):
         return Support(False, best, f"not close enough to the source ({best:.2f})"), best_spans
     return Support(True, best), best_spans
+
+
+# ---------------------------------------------------------------- a whole draft
+
+_SENTENCE_END = re.compile(r"[.!?](?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
+
+
+def split_answer(draft: str) -> list[str]:
+    """A model's answer cut into sentences, each keeping the [n] markers that follow
+    its full stop ("… mardi. [1] Next" keeps [1] with the first sentence)."""
+    pieces, start = [], 0
+    for match in _SENTENCE_END.finditer(draft):
+        pieces.append(draft[start : match.end()].strip())
+        start = match.end()
+    pieces.append(draft[start:].strip())
+    return [p for p in pieces if p]
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    text: str  # without its [n] markers
+    refs: tuple[int, ...]  # passage numbers it is checked against, 1-based
+    support: Support
+    spans: list[tuple[int, int, int]]  # best sentence of each cited passage, best first
+    recited: bool = False  # the model cited nothing, or a passage that does not support it
+    judge: float | None = None
+
+
+Judge = Callable[[str, str], float]  # (passage, claim) -> P("the passage states the claim")
+
+
+def _attribute(
+    claim: str,
+    passages: list[str],
+    embedder: Embedder,
+    threshold: float,
+    cross_threshold: float,
+) -> tuple[tuple[int, ...], Support, list[tuple[int, int, int]]] | None:
+    """The single passage that supports `claim` best, for a claim whose own citation
+    does not hold: the support bar is the same, only the pointer is corrected."""
+    found = []
+    for n, passage in enumerate(passages, 1):
+        support, spans = check_claim(claim, [passage], embedder, threshold, cross_threshold)
+        if support.supported:
+            found.append(((n,), support, spans))
+    return max(found, key=lambda f: f[1].similarity, default=None)
+
+
+def check_draft(
+    draft: str,
+    passages: list[str],
+    embedder: Embedder,
+    language: str,
+    threshold: float,
+    cross_threshold: float,
+    judge: Judge | None = None,
+    judge_threshold: float = 0.0,
+) -> tuple[list[CheckedSentence], int]:
+    """Every sentence of `draft` checked against the passages it cites, and the
+    number of citations that pointed to no passage."""
+    checked: list[CheckedSentence] = []
+    dropped = 0
+    for raw in split_answer(draft):
+        text, refs, bad = parse_citations(raw, len(passages))
+        dropped += bad
+        if len(re.findall(r"[^\W\d_]{2,}", text)) < 1:  # "2." of a numbered list
+            continue
+        support, spans = check_claim(
+            text, [passages[n - 1] for n in refs], embedder, threshold, cross_threshold
+        )
+        recited = False
+        if not support.supported:
+            better = _attribute(text, passages, embedder, threshold, cross_threshold)
+            if better is not None:
+                (refs, support, spans), recited = better, True
+        if support.supported and detect_language(text) not in (language, "other"):
+            support = Support(False, support.similarity, "not in the question's language")
+        score = None
+        if support.supported and judge is not None:
+            score = judge(" ".join(passages[n - 1] for n in refs), text)
+            if score < judge_threshold:
+                reason = f"the passage does not state it (judge {score:.2f})"
+                support = Support(False, support.similarity, reason)
+        checked.append(CheckedSentence(text, refs, support, spans, recited, score))
+    return checked, dropped

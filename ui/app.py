@@ -19,11 +19,10 @@ from typing import Any
 import gradio as gr
 
 from rag.answer import Assistant
-from rag.config import Settings
+from rag.config import MODES, Settings
 from rag.corpus import SUPPORTED_SUFFIXES
 from rag.errors import RagError
-from rag.generate import get_generator
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, escape_markdown
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +82,8 @@ def _safe_name(name: str) -> str:
 def build_app(settings: Settings) -> gr.Blocks:
     assistant = Assistant(settings)
     assistant.retriever()  # load (or build) the index before the first visitor
-    if settings.mode != "extractive":  # the generator takes ~20 s to load: start now
-        threading.Thread(
-            target=get_generator, args=(settings.generator_model,), daemon=True
-        ).start()
+    if settings.mode != "extractive":  # load the model and read its instructions now
+        threading.Thread(target=assistant.warm_up, daemon=True).start()
     upload_dir = settings.index_dir / "uploads"
 
     def respond(
@@ -95,20 +92,23 @@ def build_app(settings: Settings) -> gr.Blocks:
         history = [*history, {"role": "user", "content": question or ""}]
         run_settings = settings.replace(top_k=int(k), hybrid_search=bool(hybrid), mode=mode)
         empty_sources = gr.update(choices=[], value=None)
+        first = ""  # the instant answer, shown while the model writes
         try:
             for event in assistant.stream(question, run_settings):
                 if isinstance(event, Answer):
-                    history.append({"role": "assistant", "content": event.to_markdown()})
                     choices = [(f"[{c.n}] {c.title[:70]}", str(c.n)) for c in event.citations]
-                    yield history, gr.update(choices=choices, value=None), event, ""
+                    sources = gr.update(choices=choices, value=None)
+                    if event.final:
+                        history.append({"role": "assistant", "content": event.to_markdown()})
+                        yield history, sources, event, ""
+                        continue
+                    first = event.to_markdown()
+                    waiting = f"{first}\n\n⏳ *the local model is writing an answer…*"
+                    yield [*history, {"role": "assistant", "content": waiting}], sources, event, ""
                 else:
-                    draft = html.escape(event, quote=False)
-                    yield (
-                        [*history, {"role": "assistant", "content": f"✍️ *drafting…* {draft}"}],
-                        empty_sources,
-                        None,
-                        "",
-                    )
+                    draft = f"{first}\n\n✍️ *drafting, not yet verified:* {escape_markdown(event)}"
+                    shown = [*history, {"role": "assistant", "content": draft}]
+                    yield shown, gr.skip(), gr.skip(), ""
         except RagError as exc:
             history.append({"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"})
             yield history, empty_sources, None, ""
@@ -178,9 +178,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         with gr.Accordion("Settings", open=False):
             k = gr.Slider(1, settings.max_passages, value=settings.k, step=1, label="Passages")
             hybrid = gr.Checkbox(value=settings.hybrid_search, label="Hybrid search (BM25 + dense)")
-            mode = gr.Radio(
-                ["hybrid", "extractive", "generative"], value=settings.mode, label="Answer mode"
-            )
+            mode = gr.Radio(list(MODES), value=settings.mode, label="Answer mode")
         with gr.Accordion("Add articles", open=False):
             files = gr.File(
                 file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES), label="Articles"

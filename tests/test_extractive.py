@@ -1,0 +1,81 @@
+"""The instant answer: the phrase that answers, found by the kind of fact asked for,
+and the evidence given to the model."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from rag.extractive import answer_phrase, evidence_passages, score_sentences
+from rag.verify import split_answer
+
+DATELINE = (
+    "BEIJING/SHANGHAI (Reuters) – La Chine enverra Wu Zhaohui, vice-ministre des Sciences, "
+    "à un sommet mondial."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "phrase"),
+    [
+        ("Qui la Chine enverra-t-elle au sommet ?", DATELINE, "Wu Zhaohui"),
+        (
+            "Qui dirigera la délégation américaine ?",
+            "Selon le Washington Post, la délégation sera dirigée par Seth Center, envoyé.",
+            "Seth Center",
+        ),
+        (
+            "Quand la Grande-Bretagne réunit-elle le sommet ?",
+            "La Grande-Bretagne réunira des experts les 1er et 2 novembre pour discuter.",
+            "les 1er et 2 novembre",
+        ),
+        (
+            "Combien de grands modèles la Chine compte-t-elle ?",
+            "La Chine compte désormais au moins 130 grands modèles linguistiques lancés.",
+            "au moins 130 grands modèles linguistiques",
+        ),
+        (
+            "Where did the US and China hold their AI talks?",
+            "Ces discussions, qui ont eu lieu à Genève, en Suisse, sont rares.",
+            "Genève",
+        ),
+        (
+            "When did the meetings take place?",
+            "Ces rassemblements, qui ont eu lieu en juillet et en octobre 2023, sont restés.",
+            "en juillet et en octobre 2023",
+        ),
+    ],
+)
+def test_the_phrase_that_answers(question: str, sentence: str, phrase: str) -> None:
+    span = answer_phrase(question, sentence)
+    assert span is not None and sentence[span[0] : span[1]] == phrase
+
+
+def test_no_phrase_when_the_question_asks_for_no_kind_of_fact() -> None:
+    assert answer_phrase("Why did Britain invite China?", DATELINE) is None
+    # a who-question whose sentence names nobody new gives the sentence, not a fragment
+    assert answer_phrase("Qui représente la Chine ?", "La Chine a accepté l'invitation.") is None
+
+
+def test_citations_after_the_full_stop_stay_with_their_sentence() -> None:
+    assert split_answer("Ils ont lieu mardi. [1] Ils sont à Genève [2]. Fin") == [
+        "Ils ont lieu mardi. [1]",
+        "Ils sont à Genève [2].",
+        "Fin",
+    ]
+
+
+def test_evidence_is_exact_merged_and_within_budget(assistant) -> None:
+    question = "Combien de grands modèles linguistiques la Chine compte-t-elle ?"
+    retriever = assistant.retriever()
+    scored = score_sentences(question, retriever.search(question, 5), retriever.embedder)
+    docs = {d: doc.text for d, doc in assistant.store.documents.items()}
+    evidence = evidence_passages(scored, docs, 900, 6)
+    assert sum(len(e.text) for e in evidence) <= 900
+    assert "au moins 130 grands modèles" in evidence[0].text  # the best comes first
+    for e in evidence:
+        assert docs[e.hit.chunk.doc_id][e.start : e.end] == e.text
+    spans = sorted((e.hit.chunk.doc_id, e.start, e.end) for e in evidence)
+    for (d1, _, end1), (d2, start2, _) in itertools.pairwise(spans):
+        assert d1 != d2 or docs[d1][end1:start2].strip()  # adjacent runs were merged
