@@ -84,6 +84,14 @@ def reply_language(question: str) -> str:
     return prompt_language(detect_language(question))
 
 
+def ask_yes_no(
+    generator: Generator, messages: list[dict[str, str]], prompts_dir: Path, lang: str
+) -> float:
+    """P(yes) for a yes/no question put in `lang`, with that language's yes and no words."""
+    yes, no = (message(prompts_dir, lang, key) for key in ("judge_yes", "judge_no"))
+    return generator.yes_probability(messages, yes, no)
+
+
 def decide(signals: Signals, settings: Settings) -> str:
     """'refuse', 'model' (the verified model answer; before the model has written,
     'go on and ask it') or 'extractive' (the first answer). Called at each stage
@@ -170,8 +178,8 @@ class Assistant:
         generator = self.generator(s)
         for lang in LANGUAGES:
             messages = answer_messages(s.prompts_dir, lang, "?", ["…"], self.canary)
-            yes, no = (message(s.prompts_dir, lang, k) for k in ("judge_yes", "judge_no"))
-            generator.yes_probability(judge_messages(messages, s.prompts_dir, lang), yes, no)
+            judge = judge_messages(messages, s.prompts_dir, lang)
+            ask_yes_no(generator, judge, s.prompts_dir, lang)
 
     # ------------------------------------------------------------ questions
 
@@ -309,10 +317,8 @@ class Assistant:
             s.prompts_dir, turn.lang, turn.question, [e.text for e in evidence], self.canary
         )
         judge_started = time.perf_counter()
-        judge = generator.yes_probability(
-            judge_messages(messages, s.prompts_dir, turn.lang),
-            message(s.prompts_dir, turn.lang, "judge_yes"),
-            message(s.prompts_dir, turn.lang, "judge_no"),
+        judge = ask_yes_no(
+            generator, judge_messages(messages, s.prompts_dir, turn.lang), s.prompts_dir, turn.lang
         )
         turn.timings = replace(turn.timings, judge_s=time.perf_counter() - judge_started)
         turn.signals = replace(turn.signals, judge_yes=judge)
@@ -324,10 +330,11 @@ class Assistant:
         if self.canary in draft:
             yield turn.finish(first, notes=("generated answer dropped: it leaked the prompt",))
             return
-        yes, no = (message(s.prompts_dir, "fr", k) for k in ("judge_yes", "judge_no"))
 
-        def judge_claim(passage: str, claim: str) -> float:
-            return generator.yes_probability(claim_messages(s.prompts_dir, passage, claim), yes, no)
+        def judge_claim(passage: str, claim: str) -> float:  # asked in French, like the extracts
+            return ask_yes_no(
+                generator, claim_messages(s.prompts_dir, passage, claim), s.prompts_dir, "fr"
+            )
 
         checked, dropped = check_draft(
             draft,

@@ -295,7 +295,7 @@ def best_answer(
     closest to the question's words wins ("La Chine enverra Wu Zhaohui … à un
     sommet" over "… la Chine … après la visite … de James Cleverly")."""
     q_terms = question_stems(question) - {stem(w) for w in STOPWORDS}
-    best, best_key = scored[0], (-1, 0.0)
+    best, best_span, best_key = scored[0], None, (-1, 0.0)
     for s in scored:
         if s.rank_score < scored[0].rank_score - PHRASE_TIE_MARGIN:
             break
@@ -306,5 +306,5 @@ def best_answer(
             window = s.text[max(0, span[0] - _WINDOW) : span[1] + _WINDOW]
             key = (1 + len(q_terms & set(content_terms(window))), s.rank_score)
         if key > best_key:
-            best, best_key = s, key
-    return best, answer_phrase(question, best.text)
+            best, best_span, best_key = s, span, key
+    return best, best_span

@@ -30,6 +30,7 @@ class Retriever:
     embedder: Embedder
     bm25: bm25s.BM25 | None
     corpus_language: str = "other"
+    not_prose: frozenset[int] = frozenset()  # rows that never rank: keyword lists
 
     @classmethod
     def from_store(cls, store: IndexStore, settings: Settings) -> Retriever:
@@ -42,7 +43,9 @@ class Retriever:
         votes = Counter(
             detect_language(c.text) for c in store.chunks[:: max(1, len(store.chunks) // 50)]
         )
-        return cls(store, embedder, bm25, votes.most_common(1)[0][0] if votes else "other")
+        not_prose = frozenset(i for i, c in enumerate(store.chunks) if not looks_like_prose(c.text))
+        language = votes.most_common(1)[0][0] if votes else "other"
+        return cls(store, embedder, bm25, language, not_prose)
 
     def search(self, question: str, k: int, hybrid: bool = True, per_doc: int = 3) -> list[Hit]:
         n = len(self.store.chunks)
@@ -73,7 +76,7 @@ class Retriever:
         per_doc_count: dict[str, int] = {}
         for row in ordered:
             chunk = self.store.chunks[row]
-            if per_doc_count.get(chunk.doc_id, 0) >= per_doc or not looks_like_prose(chunk.text):
+            if per_doc_count.get(chunk.doc_id, 0) >= per_doc or row in self.not_prose:
                 continue  # one article, or a keyword list, cannot take over the top-k
             per_doc_count[chunk.doc_id] = per_doc_count.get(chunk.doc_id, 0) + 1
             sim = similarity.get(row)
