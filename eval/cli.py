@@ -10,7 +10,7 @@ from eval.report import terminal_table, write_report
 from eval.runner import run
 from rag.answer import Assistant
 from rag.config import MODES, Settings
-from rag.errors import RagError
+from rag.errors import UsageError
 
 
 def parse_thresholds(specs: list[str]) -> dict[str, float]:
@@ -22,7 +22,7 @@ def parse_thresholds(specs: list[str]) -> dict[str, float]:
         except ValueError:
             sep = ""
         if not sep:
-            raise RagError(f"--fail-under takes METRIC=VALUE, got '{spec}'")
+            raise UsageError(f"--fail-under takes METRIC=VALUE, got '{spec}'")
     return thresholds
 
 
@@ -39,7 +39,7 @@ def failures(results: dict, thresholds: dict[str, float]) -> list[str]:
     for metric, floor in thresholds.items():
         seen = [(m, t[metric]) for m, t in tables.items() if isinstance(t.get(metric), int | float)]
         if not seen:
-            raise RagError(f"unknown metric for --fail-under: {metric}")
+            raise UsageError(f"unknown metric for --fail-under: {metric}")
         found += [f"{metric} = {v:.3f} < {floor} ({m})" for m, v in seen if v < floor]
     return found
 
@@ -53,7 +53,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     modes = [m.strip() for m in (args.modes or settings.mode).split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown:
-        raise RagError(f"unknown mode(s): {', '.join(unknown)}; choose from {', '.join(MODES)}")
+        raise UsageError(f"unknown mode(s): {', '.join(unknown)}; choose from {', '.join(MODES)}")
     thresholds = parse_thresholds(args.fail_under)
     results = run(Assistant(settings), questions, modes, retrieval_only=args.retrieval_only)
     print(terminal_table(results))

@@ -17,6 +17,7 @@ supports it (see `rag.verify`). `decide()` is that rule, written once.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import secrets
 import threading
 import time
@@ -60,6 +61,8 @@ from rag.types import (
     Timings,
 )
 from rag.verify import CheckedSentence, check_draft
+
+log = logging.getLogger(__name__)
 
 # The settings that shape an answer, recorded with it (paths and limits are left out).
 ANSWER_SETTINGS = (
@@ -138,8 +141,9 @@ class Assistant:
         with self._lock:
             if self._retriever is None:
                 settings = self.settings
-                if not (settings.index_dir / MANIFEST).exists():
-                    build_index([settings.corpus_dir], settings)  # first run: the bundled corpus
+                if not (settings.index_dir / MANIFEST).exists():  # first run
+                    log.info("indexing the bundled articles into %s (once)…", settings.index_dir)
+                    build_index([settings.corpus_dir], settings)
                 self._use(load(settings.index_dir, settings))
             assert self._retriever is not None
             return self._retriever

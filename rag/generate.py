@@ -24,6 +24,7 @@ import codecs
 import collections.abc
 import functools
 import importlib.util
+import logging
 import math
 import os
 import threading
@@ -34,6 +35,8 @@ from typing import Any, Protocol
 
 from rag.errors import ModelError
 from rag.model_files import PACKAGED_MODELS, assemble, verified_sha256
+
+log = logging.getLogger(__name__)
 
 TokenStream = collections.abc.Generator[str, None, None]  # closing it stops generation
 Messages = list[dict[str, str]]
@@ -368,6 +371,7 @@ def get_generator(spec: str) -> Generator:
 
 @functools.lru_cache(maxsize=2)
 def _load_generator(spec: str) -> Generator:
+    log.info("loading the generator %s…", spec)
     where = locate_model(spec)
     if where.gguf_file and llama_cpp_available():
         return LlamaCppGenerator(where)

@@ -17,11 +17,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 _CHUNK = 8 * 1024 * 1024
 
@@ -154,6 +157,7 @@ def assemble(model: PackagedModel, target_dir: Path | None = None) -> Path:
         verified_sha256(target, model.sha256)
         return target
     parts = part_paths(model)
+    log.info("joining the %d installed parts of %s into %s (once)…", len(parts), model.name, target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     digest = hashlib.sha256()

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from rag.cli import main
-from rag.config import Settings
+from rag.config import INDEX_DIR_ENV, Settings, default_index_dir
+from ui.cli import main
 
 
 def test_ask_json(sample_settings: Settings, capsys) -> None:
@@ -42,7 +43,7 @@ def test_errors_are_one_line_messages(sample_settings: Settings, tmp_path, capsy
                 str(sample_settings.index_dir),
             ]
         )
-        == 2
+        == 1  # an error, not bad usage: the index needs rebuilding
     )
     assert "rag index --rebuild" in capsys.readouterr().err
 
@@ -61,3 +62,47 @@ def test_models_reports_the_verified_generator(capsys) -> None:
     assert "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" in out and "verified" in out
     assert main(["models", "gpt-17"]) == 2
     assert "unknown packaged model" in capsys.readouterr().err
+
+
+def test_a_missing_path_indexes_nothing_and_prunes_nothing(tmp_path, capsys) -> None:
+    (tmp_path / "a.txt").write_text("Un article court sur Genève. Il a deux phrases de plus.")
+    index_dir = tmp_path / "idx"
+    assert main(["index", str(tmp_path / "a.txt"), "--index-dir", str(index_dir)]) == 0
+    manifest = (index_dir / "manifest.json").read_bytes()
+    capsys.readouterr()
+    # a typo used to prune every article (none listed exists) and exit 0
+    assert main(["index", str(tmp_path / "nonexistent"), "--index-dir", str(index_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such file or folder" in err and "nonexistent" in err
+    assert (index_dir / "manifest.json").read_bytes() == manifest
+
+
+def test_only_unreadable_files_is_an_error(tmp_path, capsys) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    assert main(["index", str(tmp_path / "empty.txt"), "--index-dir", str(tmp_path / "i")]) == 1
+    assert "none of the files" in capsys.readouterr().err
+
+
+def test_a_mistyped_index_dir_is_not_built(tmp_path, capsys, monkeypatch) -> None:
+    typo = tmp_path / "indx"
+    assert main(["ask", "Qui ?", "--mode", "extractive", "--index-dir", str(typo)]) == 2
+    assert "no index in" in capsys.readouterr().err and not typo.exists()
+    monkeypatch.setenv(INDEX_DIR_ENV, str(typo))  # the same for the environment variable
+    assert main(["ask", "Qui ?", "--mode", "extractive"]) == 2
+    assert not typo.exists()
+
+
+def test_index_dir_defaults(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv(INDEX_DIR_ENV, str(tmp_path / "mine"))
+    assert Settings().index_dir == tmp_path / "mine"
+    monkeypatch.delenv(INDEX_DIR_ENV)
+    clone = Path(__file__).resolve().parent.parent
+    assert default_index_dir() == clone / "index" / "default"  # tests run from a clone
+
+
+def test_ask_is_quiet(sample_settings: Settings, capsys) -> None:
+    question = "Combien de grands modèles linguistiques la Chine compte-t-elle ?"
+    index = ["--index-dir", str(sample_settings.index_dir), "--mode", "extractive"]
+    assert main(["ask", question, *index]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "130" in captured.out

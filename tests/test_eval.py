@@ -14,9 +14,9 @@ from eval.metrics import (
     reciprocal_rank,
     refusal_scores,
 )
-from rag.cli import main as rag_main
 from rag.config import Settings
 from rag.errors import RagError
+from ui.cli import main as rag_main
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl"
 

@@ -35,7 +35,7 @@ def server(sample_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
         [
             sys.executable,
             "-m",
-            "rag",
+            "ui.cli",
             "serve",
             "--port",
             str(port),

