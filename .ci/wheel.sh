@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" build' EXIT
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 .venv/bin/pip wheel -q --no-deps --no-build-isolation . -w "$work/dist"
 python3 -m venv "$work/venv"

@@ -230,7 +230,9 @@ class Assistant:
             Timings(retrieval_ms=(time.perf_counter() - started) * 1000),
             self._provenance(s),
         )
-        scored = score_sentences(question, hits, retriever.embedder)
+        scored = score_sentences(
+            question, hits, retriever.embedder, retriever.store.sentence_vector
+        )
         turn.signals = Signals(evidence_score=max((x.score for x in scored), default=None))
         if decide(turn.signals, s) == "refuse":  # too weak to ask the model about
             yield self._refusal(turn)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import threading
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -87,27 +88,30 @@ def _packaged_folder(module: str) -> str:
 
 
 class MemoEmbedder:
-    """Remembers passage vectors by text: the sentences of retrieved passages come
-    back question after question, and verification embeds them again."""
+    """Remembers vectors by kind and text: retrieval and sentence scoring embed the same
+    question, and verification embeds the same extracts again."""
 
     def __init__(self, inner: Embedder, capacity: int = 50_000) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors: dict[tuple[Kind, str], np.ndarray] = {}
         self._capacity = capacity
+        self._lock = threading.Lock()  # the chat page answers many questions at once
 
     def embed(self, texts: list[str], kind: Kind) -> np.ndarray:
-        if kind != "passage":
-            return self.inner.embed(texts, kind)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if missing:
-            if len(self._vectors) + len(missing) > self._capacity:
-                self._vectors.clear()
-            self._vectors.update(zip(missing, self.inner.embed(missing, kind), strict=True))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._vectors[t] for t in texts])
+        with self._lock:
+            found = {t: self._vectors.get((kind, t)) for t in texts}
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            found.update(zip(missing, self.inner.embed(missing, kind), strict=True))
+            with self._lock:
+                if len(self._vectors) + len(missing) > self._capacity:
+                    self._vectors.clear()
+                self._vectors.update(((kind, t), found[t]) for t in missing)
+        return np.stack([found[t] for t in texts])
 
 
 @functools.lru_cache(maxsize=4)

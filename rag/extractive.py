@@ -16,7 +16,10 @@ English news prose.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
@@ -84,8 +87,15 @@ class ScoredSentence:
     rank_score: float  # score + answer-type bonus: what orders the sentences
 
 
-def score_sentences(question: str, hits: list[Hit], embedder: Embedder) -> list[ScoredSentence]:
-    """Every sentence of the retrieved passages, best first."""
+def score_sentences(
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    stored: Callable[[str, int], np.ndarray | None] | None = None,
+) -> list[ScoredSentence]:
+    """Every sentence of the retrieved passages, best first. `stored` gives the vectors
+    computed at index time, so that only the question (and any sentence the index does
+    not hold) is embedded now."""
     seen: set[tuple[str, int]] = set()
     candidates: list[tuple[Hit, int, int, str]] = []
     for hit in hits:
@@ -101,7 +111,7 @@ def score_sentences(question: str, hits: list[Hit], embedder: Embedder) -> list[
     if not candidates:
         return []
     q_vec = embedder.embed([question], "query")[0]
-    sims = embedder.embed([c[3] for c in candidates], "passage") @ q_vec
+    sims = _sentence_vectors(candidates, embedder, stored) @ q_vec
     q_terms = set(content_terms(question))
     wanted = [fact for asks, fact in _ASKS if asks.search(question)]
     scored = []
@@ -111,6 +121,20 @@ def score_sentences(question: str, hits: list[Hit], embedder: Embedder) -> list[
         bonus = TYPE_BONUS * any(fact.search(text) for fact in wanted)
         scored.append(ScoredSentence(hit, s, e, text, float(sim), score, score + bonus))
     return sorted(scored, key=lambda x: -x.rank_score)
+
+
+def _sentence_vectors(
+    candidates: list[tuple[Hit, int, int, str]],
+    embedder: Embedder,
+    stored: Callable[[str, int], np.ndarray | None] | None,
+) -> np.ndarray:
+    found = [stored(hit.chunk.doc_id, s) if stored else None for hit, s, _, _ in candidates]
+    missing = [i for i, v in enumerate(found) if v is None]
+    if missing:
+        fresh = embedder.embed([candidates[i][3] for i in missing], "passage")
+        for i, vector in zip(missing, fresh, strict=True):
+            found[i] = vector
+    return np.stack(found)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- the answer phrase

@@ -5,7 +5,9 @@ Layout of an index folder:
   and the name and SHA-256 of the two data files. It is the commit point:
   it is replaced atomically, after the data files it names are safely on disk.
 - `vectors-<hash>.faiss`: the FAISS index (row i is chunk i).
-- `metadata-<hash>.json`: documents and chunk offsets. Never pickle.
+- `metadata-<hash>.json`: documents, chunk offsets and sentence offsets. Never pickle.
+- `sentences-<hash>.npy`: one vector per sentence of the chunks (plain float32 .npy,
+  read with `allow_pickle=False`), so that a question embeds only itself.
 A crash mid-write leaves the previous manifest pointing at the previous files.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import json
 import os
 import time
@@ -25,18 +28,19 @@ from typing import Any
 import faiss
 import numpy as np
 
-from rag.chunking import chunk_document
+from rag.chunking import chunk_document, split_sentences
 from rag.config import Settings
 from rag.corpus import Skipped, load_documents
 from rag.embed import get_embedder
 from rag.errors import IndexProblem
 from rag.types import Chunk, Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors stored with the index
 MANIFEST = "manifest.json"
 REBUILD_HINT = "run `rag index --rebuild` to build it again from the articles"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Span = tuple[str, int, int]  # (document id, start, end)
 
 
 @dataclass
@@ -46,6 +50,16 @@ class IndexStore:
     index: Any  # faiss.Index
     embedding_model: str
     manifest: dict[str, Any] = field(default_factory=dict)
+    sentences: list[Span] = field(default_factory=list)  # row i of sentence_vectors
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    _sentence_rows: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
+
+    def sentence_vector(self, doc_id: str, start: int) -> np.ndarray | None:
+        """The stored vector of the sentence starting at `start`, if it was indexed."""
+        if not self._sentence_rows and self.sentences:
+            self._sentence_rows = {(d, s): i for i, (d, s, _) in enumerate(self.sentences)}
+        row = self._sentence_rows.get((doc_id, start))
+        return None if row is None else self.sentence_vectors[row]
 
     def vectors(self) -> np.ndarray:
         if self.index.ntotal == 0:
@@ -121,18 +135,28 @@ def new_faiss_index(dim: int, index_type: str) -> Any:
     return faiss.IndexFlatIP(dim)
 
 
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+    return buffer.getvalue()
+
+
 def save(store: IndexStore, index_dir: Path, index_type: str) -> None:
     index_dir.mkdir(parents=True, exist_ok=True)
     vectors_bytes = faiss.serialize_index(store.index).tobytes()
+    sentences_bytes = _npy_bytes(store.sentence_vectors)
     metadata = {
         "documents": [asdict(d) for d in store.documents.values()],
         "chunks": [[c.id, c.doc_id, c.start, c.end] for c in store.chunks],
+        "sentences": [list(span) for span in store.sentences],
     }
     metadata_bytes = json.dumps(metadata, ensure_ascii=False).encode("utf-8")
-    v_sha, m_sha = _sha256(vectors_bytes), _sha256(metadata_bytes)
+    v_sha, m_sha, s_sha = (_sha256(b) for b in (vectors_bytes, metadata_bytes, sentences_bytes))
     v_name, m_name = f"vectors-{v_sha[:16]}.faiss", f"metadata-{m_sha[:16]}.json"
+    s_name = f"sentences-{s_sha[:16]}.npy"
     _write_atomic(index_dir / v_name, vectors_bytes)
     _write_atomic(index_dir / m_name, metadata_bytes)
+    _write_atomic(index_dir / s_name, sentences_bytes)
     manifest = {
         "format": FORMAT_VERSION,
         "embedding_model": store.embedding_model,
@@ -146,6 +170,9 @@ def save(store: IndexStore, index_dir: Path, index_type: str) -> None:
         "vectors_sha256": v_sha,
         "metadata_file": m_name,
         "metadata_sha256": m_sha,
+        "sentences_file": s_name,
+        "sentences_sha256": s_sha,
+        "sentence_count": len(store.sentences),
         "documents": {d.id: d.sha256 for d in store.documents.values()},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -153,7 +180,8 @@ def save(store: IndexStore, index_dir: Path, index_type: str) -> None:
     _write_atomic(index_dir / MANIFEST, manifest_bytes)
     store.manifest = {**manifest, "manifest_sha256": _sha256(manifest_bytes)}
     for old in index_dir.glob("*"):  # data files the new manifest no longer names
-        if old.name.startswith(("vectors-", "metadata-")) and old.name not in (v_name, m_name):
+        data_file = old.name.startswith(("vectors-", "metadata-", "sentences-"))
+        if data_file and old.name not in (v_name, m_name, s_name):
             old.unlink(missing_ok=True)
 
 
@@ -175,12 +203,13 @@ def load(index_dir: Path, settings: Settings) -> IndexStore:
     try:
         manifest_bytes = manifest_path.read_bytes()
         manifest = json.loads(manifest_bytes.decode("utf-8"))
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexProblem(f"the index was written by another version of rag; {REBUILD_HINT}")
         v_name, m_name = manifest["vectors_file"], manifest["metadata_file"]
         v_sha, m_sha = manifest["vectors_sha256"], manifest["metadata_sha256"]
-    except (ValueError, KeyError, TypeError) as exc:
+        s_name, s_sha = manifest["sentences_file"], manifest["sentences_sha256"]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexProblem(f"the index manifest is unreadable; {REBUILD_HINT}") from exc
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexProblem(f"the index was written by another version of rag; {REBUILD_HINT}")
     if manifest.get("embedding_model") != settings.embedding_model:
         raise IndexProblem(
             f"the index was built with embedding model '{manifest.get('embedding_model')}', "
@@ -201,8 +230,22 @@ def load(index_dir: Path, settings: Settings) -> IndexStore:
         )
     if index.d != manifest.get("dim"):
         raise IndexProblem(f"the index dimension does not match its manifest; {REBUILD_HINT}")
+    sentences = [(d, int(a), int(b)) for d, a, b in metadata["sentences"]]
+    try:
+        sentence_vectors = np.load(
+            io.BytesIO(_read_checked(index_dir / s_name, s_sha)), allow_pickle=False
+        )
+    except ValueError as exc:
+        raise IndexProblem(f"index file {s_name} is unreadable; {REBUILD_HINT}") from exc
+    if sentence_vectors.shape != (len(sentences), index.d) and sentences:
+        raise IndexProblem(
+            f"the index has {len(sentence_vectors)} sentence vectors for {len(sentences)} "
+            f"sentences; {REBUILD_HINT}"
+        )
     manifest["manifest_sha256"] = _sha256(manifest_bytes)  # provenance of every answer
-    return IndexStore(documents, chunks, index, settings.embedding_model, manifest)
+    return IndexStore(
+        documents, chunks, index, settings.embedding_model, manifest, sentences, sentence_vectors
+    )
 
 
 def check_dimension(store: IndexStore, dim: int) -> None:
@@ -239,8 +282,12 @@ def build_index(
         kept_docs: dict[str, Document] = {}
         kept_rows: list[int] = []
         kept_chunks: list[Chunk] = []
+        kept_sentences: list[int] = []
         if old is not None:
             old_by_hash = {d.sha256: d.id for d in old.documents.values()}
+            sentence_rows: dict[str, list[int]] = {}
+            for i, (doc_id, _, _) in enumerate(old.sentences):
+                sentence_rows.setdefault(doc_id, []).append(i)
             for doc_id, doc in old.documents.items():
                 new = wanted.get(doc_id)
                 if (new is not None and new.sha256 == doc.sha256) or (new is None and not prune):
@@ -248,6 +295,7 @@ def build_index(
                     rows = [i for i, c in enumerate(old.chunks) if c.doc_id == doc_id]
                     kept_rows += rows
                     kept_chunks += [old.chunks[i] for i in rows]
+                    kept_sentences += sentence_rows.get(doc_id, [])
                     if new is not None:
                         report.unchanged.append(doc_id)
                 elif new is None:
@@ -271,31 +319,59 @@ def build_index(
             for d in to_embed
             for c in chunk_document(d, settings.chunk_chars, settings.chunk_overlap_sentences)
         ]
-        new_vectors = _embed_passages([c.text for c in new_chunks], embedder, progress)
-        old_vectors = (
-            old.vectors()[kept_rows]
-            if old is not None and kept_rows
-            else np.zeros((0, embedder.dim), np.float32)
-        )
         if old is not None:
             check_dimension(old, embedder.dim)
+        new_vectors = _embed_passages([c.text for c in new_chunks], embedder, progress)
+        new_sentences = sentence_spans(new_chunks)
+        texts = {d.id: d.text for d in to_embed}
+        new_sentence_vectors = _embed_passages(
+            [texts[d][a:b] for d, a, b in new_sentences], embedder, progress, "sentences"
+        )
+        empty = np.zeros((0, embedder.dim), np.float32)
+        old_vectors = old.vectors()[kept_rows] if old is not None and kept_rows else empty
+        old_sentence_vectors = (
+            old.sentence_vectors[kept_sentences] if old is not None and kept_sentences else empty
+        )
         index = new_faiss_index(embedder.dim, settings.index_type)
         all_vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
         if len(all_vectors):
             index.add(all_vectors)
         documents = {**kept_docs, **{d.id: d for d in to_embed}}
-        store = IndexStore(documents, kept_chunks + new_chunks, index, settings.embedding_model)
+        store = IndexStore(
+            documents,
+            kept_chunks + new_chunks,
+            index,
+            settings.embedding_model,
+            sentences=[old.sentences[i] for i in kept_sentences] + new_sentences
+            if old is not None
+            else new_sentences,
+            sentence_vectors=np.vstack([old_sentence_vectors, new_sentence_vectors]),
+        )
         save(store, index_dir, settings.index_type)
         report.chunks_embedded = len(new_chunks)
         report.seconds = time.perf_counter() - started
         return store, report
 
 
-def _embed_passages(texts: list[str], embedder: Any, progress: Progress | None) -> np.ndarray:
+def sentence_spans(chunks: list[Chunk]) -> list[Span]:
+    """Each sentence of the chunks once (chunks overlap), split exactly as answers split them."""
+    seen: set[tuple[str, int]] = set()
+    spans: list[Span] = []
+    for chunk in chunks:
+        for start, end in split_sentences(chunk.text, offset=chunk.start):
+            if (chunk.doc_id, start) not in seen:
+                seen.add((chunk.doc_id, start))
+                spans.append((chunk.doc_id, start, end))
+    return spans
+
+
+def _embed_passages(
+    texts: list[str], embedder: Any, progress: Progress | None, stage: str = "passages"
+) -> np.ndarray:
     batches = [texts[i : i + 16] for i in range(0, len(texts), 16)]
     parts = [np.zeros((0, embedder.dim), np.float32)]
     for i, batch in enumerate(batches):
         parts.append(embedder.embed(batch, "passage"))
         if progress:
-            progress("embedding", min((i + 1) * 16, len(texts)), len(texts))
+            progress(f"embedding {stage}", min((i + 1) * 16, len(texts)), len(texts))
     return np.vstack(parts)

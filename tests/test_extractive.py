@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
+from rag.answer import Assistant
+from rag.embed import MemoEmbedder
 from rag.extractive import answer_phrase, evidence_passages, score_sentences
 from rag.verify import split_answer
 
@@ -79,3 +82,23 @@ def test_evidence_is_exact_merged_and_within_budget(assistant) -> None:
     spans = sorted((e.hit.chunk.doc_id, e.start, e.end) for e in evidence)
     for (d1, _, end1), (d2, start2, _) in itertools.pairwise(spans):
         assert d1 != d2 or docs[d1][end1:start2].strip()  # adjacent runs were merged
+
+
+def test_a_question_embeds_only_itself(sample_settings) -> None:
+    """Sentence vectors come from the index: answering embeds the question, once."""
+    assistant = Assistant(sample_settings.replace(mode="extractive"))
+    retriever = assistant.retriever()
+    inner = retriever.embedder.inner
+    calls: list[tuple[str, int]] = []
+
+    class Counting:
+        name, dim = inner.name, inner.dim
+
+        def embed(self, texts: list[str], kind: str) -> np.ndarray:
+            calls.append((kind, len(texts)))
+            return inner.embed(texts, kind)
+
+    retriever.embedder = MemoEmbedder(Counting())
+    answer = assistant.ask("Combien de grands modèles linguistiques la Chine compte-t-elle ?")
+    assert "130" in answer.text
+    assert calls == [("query", 1)]

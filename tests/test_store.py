@@ -14,6 +14,7 @@ import pytest
 
 from rag import store as store_module
 from rag.config import SAMPLE_CORPUS, Settings
+from rag.embed import get_embedder
 from rag.errors import IndexProblem
 from rag.store import MANIFEST, build_index, index_lock, load
 
@@ -31,6 +32,12 @@ def test_round_trip_and_incremental(tmp_path: Path, fresh_settings: Settings) ->
     loaded = load(fresh_settings.index_dir, fresh_settings)
     assert [c.id for c in loaded.chunks] == [c.id for c in first.chunks]
     assert np.allclose(loaded.vectors(), first.vectors())
+    assert loaded.sentences == first.sentences and len(first.sentences) > len(first.chunks)
+    assert np.array_equal(loaded.sentence_vectors, first.sentence_vectors)
+    doc_id, start, end = first.sentences[7]  # a stored vector is the sentence's own vector
+    text = first.documents[doc_id].text[start:end]
+    fresh = get_embedder(fresh_settings.embedding_model).embed([text], "passage")[0]
+    assert np.allclose(loaded.sentence_vector(doc_id, start), fresh, atol=1e-5)
 
     _, again = build_index([corpus], fresh_settings)  # unchanged corpus: nothing embedded
     assert again.chunks_embedded == 0 and not again.changed and len(again.unchanged) == 5
@@ -48,10 +55,19 @@ def test_round_trip_and_incremental(tmp_path: Path, fresh_settings: Settings) ->
     kept = [i for i, c in enumerate(first.chunks) if c.doc_id == "000_975379ed672e047b.txt"]
     now = [i for i, c in enumerate(updated.chunks) if c.doc_id == "000_975379ed672e047b.txt"]
     assert np.allclose(first.vectors()[kept], updated.vectors()[now])
+    # the same for the sentences: kept ones keep their vectors, new ones are added
+    assert {d for d, _, _ in updated.sentences} == set(updated.documents)
+    for doc_id, start, _ in first.sentences:
+        if doc_id == "000_975379ed672e047b.txt":
+            before = first.sentence_vector(doc_id, start)
+            assert np.array_equal(before, updated.sentence_vector(doc_id, start))
+    assert updated.sentence_vector("001_00b606b2294fa235.txt", 0) is not None
+    assert len(updated.sentences) == len(updated.sentence_vectors)
     # only the files the manifest names are left
     manifest = json.loads((fresh_settings.index_dir / MANIFEST).read_text())
     data_files = {p.name for p in fresh_settings.index_dir.glob("*-*.*")}
-    assert data_files == {manifest["vectors_file"], manifest["metadata_file"]}
+    names = ("vectors_file", "metadata_file", "sentences_file")
+    assert data_files == {manifest[name] for name in names}
 
 
 def test_adding_keeps_other_documents(tmp_path: Path, fresh_settings: Settings) -> None:
@@ -83,7 +99,7 @@ def _damage(settings: Settings, which: str, how: str) -> None:
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("which", ["vectors", "metadata"])
+@pytest.mark.parametrize("which", ["vectors", "metadata", "sentences"])
 @pytest.mark.parametrize("how", ["flip", "truncate", "empty"])
 def test_corrupt_index_gives_a_clear_error(built: Settings, which: str, how: str) -> None:
     fresh_settings = built
