@@ -29,14 +29,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def configure_output(verbose: bool) -> None:
     """The library's progress lines on stderr; third-party bars and warnings only with -v."""
-    logging.basicConfig(format="%(message)s", level=logging.INFO if verbose else logging.WARNING)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.basicConfig(handlers=[handler], level=logging.INFO if verbose else logging.WARNING)
     logging.getLogger("rag").setLevel(logging.DEBUG if verbose else logging.INFO)
     if verbose:
         return
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     warnings.filterwarnings("ignore")
-    for name in ("transformers", "sentence_transformers", "huggingface_hub", "httpx", "gradio"):
+    libraries = ("transformers", "sentence_transformers", "huggingface_hub", "bm25s", "httpx")
+    for name in (*libraries, "gradio"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
