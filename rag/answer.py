@@ -3,8 +3,9 @@
 
 `Assistant` holds what is costly to load (index, embedder, generator) and is
 what the CLI, the chat page and the evaluation all call. `stream()` yields, in
-order: the instant extractive answer (`final=False`), the model's draft as it
-grows (plain strings), then the final `Answer`. In extractive mode, or when the
+order: the instant extractive answer (`final=False`), `Waiting` while other
+questions have the model (see `rag.model_queue`), the model's draft as it grows
+(plain strings), then the final `Answer`. In extractive mode, or when the
 evidence is too weak, the first answer is the final one.
 
 Citation-first: the model never decides alone. Whether to refuse rests on the
@@ -37,6 +38,7 @@ from rag.extractive import (
     score_sentences,
 )
 from rag.generate import Generator, get_generator
+from rag.model_queue import MODEL_QUEUE
 from rag.prompts import (
     LANGUAGES,
     answer_messages,
@@ -59,6 +61,7 @@ from rag.types import (
     Provenance,
     Signals,
     Timings,
+    Waiting,
 )
 from rag.verify import CheckedSentence, check_draft
 
@@ -179,11 +182,12 @@ class Assistant:
         """Load the model and read each language's fixed instructions once, so that the
         first visitor does not pay for them (llama.cpp keeps one cache per language)."""
         s = self.settings
-        generator = self.generator(s)
-        for lang in LANGUAGES:
-            messages = answer_messages(s.prompts_dir, lang, "?", ["…"], self.canary)
-            judge = judge_messages(messages, s.prompts_dir, lang)
-            ask_yes_no(generator, judge, s.prompts_dir, lang)
+        with MODEL_QUEUE.turn():  # questions that arrive meanwhile wait in line
+            generator = self.generator(s)
+            for lang in LANGUAGES:
+                messages = answer_messages(s.prompts_dir, lang, "?", ["…"], self.canary)
+                judge = judge_messages(messages, s.prompts_dir, lang)
+                ask_yes_no(generator, judge, s.prompts_dir, lang)
 
     # ------------------------------------------------------------ questions
 
@@ -214,8 +218,11 @@ class Assistant:
         assert final is not None
         return replace(final, first=first) if first is not None else final
 
-    def stream(self, question: str, settings: Settings | None = None) -> Iterator[str | Answer]:
-        """The first answer (`final=False`), the draft as it grows, then the final `Answer`."""
+    def stream(
+        self, question: str, settings: Settings | None = None
+    ) -> Iterator[str | Answer | Waiting]:
+        """The first answer (`final=False`), `Waiting` while in line for the model, the
+        draft as it grows, then the final `Answer`."""
         s = settings or self.settings
         started = time.perf_counter()
         question = self.check_question(question)
@@ -243,7 +250,27 @@ class Assistant:
             return
         turn.timings = replace(turn.timings, first_answer_s=time.perf_counter() - started)
         yield replace(turn.finish(first), final=False)
-        yield from self._generative(turn, scored, first)
+        yield from self._when_model_free(turn, scored, first)
+
+    def _when_model_free(
+        self, turn: _Turn, scored: list[ScoredSentence], first: Answer
+    ) -> Iterator[str | Answer | Waiting]:
+        """Queue for the model, telling the asker how many questions are ahead."""
+        ticket = MODEL_QUEUE.join()
+        waited = time.perf_counter()
+        started: float | None = None
+        try:
+            ahead, shown = MODEL_QUEUE.wait(ticket, 0.0), 0
+            while ahead:
+                if ahead != shown:  # a new line only when the place in line changes
+                    yield Waiting(ahead, MODEL_QUEUE.estimate_s(ahead))
+                    shown = ahead
+                ahead = MODEL_QUEUE.wait(ticket, 1.0)
+            started = time.perf_counter()
+            turn.timings = replace(turn.timings, queue_wait_s=started - waited)
+            yield from self._generative(turn, scored, first)
+        finally:
+            MODEL_QUEUE.leave(ticket, None if started is None else time.perf_counter() - started)
 
     # ------------------------------------------------------------ answers
 

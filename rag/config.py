@@ -74,6 +74,16 @@ class Settings:
     )
     chunk_chars: int = field(default=700, metadata=_doc("target chunk length in characters"))
     chunk_overlap_sentences: int = field(default=1, metadata=_doc("sentences shared by chunks"))
+    page_concurrency: int = field(
+        default=64,
+        metadata=_doc(
+            "questions the chat page works on at once (their instant answers run together; "
+            "the model takes them in turn)"
+        ),
+    )
+    page_queue: int = field(
+        default=1000, metadata=_doc("questions the chat page holds in line beyond those")
+    )
     max_question_chars: int = field(default=1000, metadata=_doc("longer questions are refused"))
     max_file_bytes: int = field(default=10_000_000, metadata=_doc("larger files are skipped"))
     max_new_tokens: int = field(default=150, metadata=_doc("generation token limit"))

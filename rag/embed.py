@@ -98,6 +98,8 @@ class MemoEmbedder:
         self._vectors: dict[tuple[Kind, str], np.ndarray] = {}
         self._capacity = capacity
         self._lock = threading.Lock()  # the chat page answers many questions at once
+        # one embedding at a time: the engines spread each call over every core already
+        self._engine = threading.Lock()
 
     def embed(self, texts: list[str], kind: Kind) -> np.ndarray:
         if not texts:
@@ -106,7 +108,9 @@ class MemoEmbedder:
             found = {t: self._vectors.get((kind, t)) for t in texts}
         missing = [t for t, v in found.items() if v is None]
         if missing:
-            found.update(zip(missing, self.inner.embed(missing, kind), strict=True))
+            with self._engine:
+                fresh = self.inner.embed(missing, kind)
+            found.update(zip(missing, fresh, strict=True))
             with self._lock:
                 if len(self._vectors) + len(missing) > self._capacity:
                     self._vectors.clear()

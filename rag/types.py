@@ -65,6 +65,7 @@ class AnswerSentence:
 class Timings:
     retrieval_ms: float = 0.0
     first_answer_s: float | None = None  # the extractive answer, from the question
+    queue_wait_s: float = 0.0  # waiting for the model while it answered other questions
     judge_s: float | None = None
     first_token_s: float | None = None  # the model's first token, from the question
     total_s: float = 0.0
@@ -72,6 +73,14 @@ class Timings:
     tokens_per_s: float | None = None
     prompt_tokens: int = 0
     cached_prompt_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Streamed while the question waits for the model, which answers others first."""
+
+    ahead: int  # questions before this one
+    wait_s: float  # a rough estimate from recent turns
 
 
 @dataclass(frozen=True)

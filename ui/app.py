@@ -22,7 +22,7 @@ from rag.answer import Assistant
 from rag.config import MODES, Settings
 from rag.corpus import SUPPORTED_SUFFIXES
 from rag.errors import RagError
-from rag.types import Answer, Citation, escape_markdown
+from rag.types import Answer, Citation, Waiting, escape_markdown
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,17 @@ def build_app(settings: Settings) -> gr.Blocks:
                     first = event.to_markdown()
                     waiting = f"{first}\n\n⏳ *the local model is writing an answer…*"
                     yield [*history, {"role": "assistant", "content": waiting}], sources, event, ""
+                elif isinstance(event, Waiting):
+                    line = (
+                        f"{first}\n\n⏳ *the local model is answering {event.ahead} question(s) "
+                        f"before yours: about {max(1, round(event.wait_s))} s*"
+                    )
+                    yield (
+                        [*history, {"role": "assistant", "content": line}],
+                        gr.skip(),
+                        gr.skip(),
+                        "",
+                    )
                 else:
                     draft = f"{first}\n\n✍️ *drafting, not yet verified:* {escape_markdown(event)}"
                     shown = [*history, {"role": "assistant", "content": draft}]
@@ -192,10 +203,17 @@ def build_app(settings: Settings) -> gr.Blocks:
                 interactive=False,
             )
 
+        # Many questions at once: each gets its instant answer at once and waits its turn
+        # for the model (rag.model_queue), rather than waiting in Gradio's queue.
         question.submit(
-            respond, [question, chat, k, hybrid, mode], [chat, sources, last_answer, question]
+            respond,
+            [question, chat, k, hybrid, mode],
+            [chat, sources, last_answer, question],
+            concurrency_limit=settings.page_concurrency,
         )
-        sources.change(show_source, [sources, last_answer], panel).then(None, js=SCROLL_TO_MARK)
+        sources.change(show_source, [sources, last_answer], panel, concurrency_limit=None).then(
+            None, js=SCROLL_TO_MARK
+        )
         add.click(add_files, files, [status, table])
     return app
 
@@ -203,9 +221,10 @@ def build_app(settings: Settings) -> gr.Blocks:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     app = build_app(settings)
     print(f"Chat page: http://{host}:{port}", flush=True)
-    app.queue(default_concurrency_limit=1, max_size=32).launch(
+    app.queue(default_concurrency_limit=1, max_size=settings.page_queue).launch(
         server_name=host,
         server_port=port,
+        max_threads=settings.page_concurrency + 16,  # a thread per question being answered
         share=False,
         show_error=False,
         max_file_size=settings.max_file_bytes,

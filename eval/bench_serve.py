@@ -1,0 +1,218 @@
+"""Load benchmark of the chat page: the real server on 127.0.0.1, then 1, 10 and 50
+users asking at the same moment through the page's API (gradio_client), four
+questions in turn. For each answer mode and number of users: errors, the time to
+the first visible answer and to the final one (median and p95), and the server's
+peak memory. Printed as a table and written to JSON; nothing is asserted.
+
+Usage: python -m eval.bench_serve [--users 1,10,50] [--modes extractive,hybrid]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+QUESTIONS = [
+    "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?",
+    "Where did the US and China hold their AI talks?",
+    "Combien de grands modèles linguistiques la Chine compte-t-elle ?",
+    "Which US companies took part in the confidential talks in Geneva?",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _memory_mb(pid: int, field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_server(index_dir: Path, mode: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--mode", mode]
+    proc = subprocess.Popen(
+        [*command, "--index-dir", str(index_dir)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def _text(chat: list[dict[str, Any]]) -> str:
+    if not chat or chat[-1].get("role") != "assistant":
+        return ""
+    content = chat[-1]["content"]
+    if isinstance(content, list):  # Gradio 6 sends message parts
+        content = "".join(part.get("text", "") for part in content)
+    return str(content)
+
+
+def one_user(url: str, question: str, mode: str, start: threading.Event) -> dict[str, Any]:
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    start.wait()
+    asked = time.perf_counter()
+    first: float | None = None
+    waiting_shown = False
+    try:
+        job = client.submit(question, [], 5, True, mode, api_name="/respond")
+        for output in job:
+            shown = _text(output[0])
+            if shown and first is None:
+                first = time.perf_counter() - asked
+            waiting_shown |= "before yours" in shown
+        final_text = _text(job.result()[0])
+        error = "⚠️" in final_text or not final_text
+        return {
+            "first_s": first,
+            "final_s": time.perf_counter() - asked,
+            "error": final_text[:200] if error else None,
+            "told_wait": waiting_shown,
+        }
+    except Exception as exc:  # a refused or failed request is what this measures
+        return {"first_s": first, "final_s": None, "error": repr(exc)[:200], "told_wait": False}
+
+
+def _p95(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def load_level(url: str, users: int, mode: str, pid: int) -> dict[str, Any]:
+    start = threading.Event()
+    results: list[dict[str, Any]] = [{} for _ in range(users)]
+
+    def run(i: int) -> None:
+        results[i] = one_user(url, QUESTIONS[i % len(QUESTIONS)], mode, start)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(users)]
+    for thread in threads:
+        thread.start()
+    time.sleep(min(10.0, 0.2 * users))  # let every client connect before the start
+    rss_samples: list[float] = []
+    started = time.perf_counter()
+    start.set()
+    while any(t.is_alive() for t in threads):
+        rss_samples.append(_memory_mb(pid, "VmRSS"))
+        time.sleep(0.2)
+    firsts = [r["first_s"] for r in results if r.get("first_s") is not None]
+    finals = [r["final_s"] for r in results if r.get("final_s") is not None]
+    errors = [r["error"] for r in results if r.get("error")]
+    return {
+        "mode": mode,
+        "users": users,
+        "errors": len(errors),
+        "error_examples": errors[:3],
+        "first_visible_s_median": statistics.median(firsts) if firsts else None,
+        "first_visible_s_p95": _p95(firsts),
+        "final_s_median": statistics.median(finals) if finals else None,
+        "final_s_p95": _p95(finals),
+        "told_their_wait": sum(r.get("told_wait", False) for r in results),
+        "wall_s": time.perf_counter() - started,
+        "server_rss_mb_max": max(rss_samples, default=0.0),
+    }
+
+
+def run(users: list[int], modes: list[str], index_dir: Path | None) -> dict[str, Any]:
+    from rag.config import Settings
+    from rag.store import build_index
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "index"
+        if index_dir is not None:
+            shutil.copytree(index_dir, copy)
+        else:
+            settings = Settings(index_dir=copy)
+            build_index([settings.corpus_dir], settings)
+        server_mode = "hybrid" if any(m != "extractive" for m in modes) else "extractive"
+        proc, url = start_server(copy, server_mode)
+        try:
+            if server_mode != "extractive":  # the model loads and reads its instructions
+                one_user(url, QUESTIONS[0], "hybrid", _set(threading.Event()))
+            rows = [load_level(url, n, mode, proc.pid) for mode in modes for n in users]
+            peak = _memory_mb(proc.pid, "VmHWM")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return {"levels": rows, "server_peak_rss_mb": peak, "cpu_count": os.cpu_count()}
+
+
+def _set(event: threading.Event) -> threading.Event:
+    event.set()
+    return event
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--users", default="1,10,50")
+    parser.add_argument("--modes", default="extractive,hybrid")
+    parser.add_argument("--index-dir", type=Path, help="an index to copy (default: the sample)")
+    parser.add_argument("--out", type=Path, default=Path("eval/out/bench_serve.json"))
+    args = parser.parse_args()
+    figures = run(
+        [int(n) for n in args.users.split(",")],
+        [m.strip() for m in args.modes.split(",")],
+        args.index_dir,
+    )
+    columns = [
+        "mode",
+        "users",
+        "errors",
+        "first_visible_s_median",
+        "first_visible_s_p95",
+        "final_s_median",
+        "final_s_p95",
+        "told_their_wait",
+        "server_rss_mb_max",
+    ]
+    print(" | ".join(columns))
+    for row in figures["levels"]:
+        print(" | ".join(_fmt(row[c]) for c in columns))
+        for example in row["error_examples"]:
+            print(f"  error: {example}")
+    print(f"server peak RSS: {figures['server_peak_rss_mb']:.0f} MB")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=1), "utf-8")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
