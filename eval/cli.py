@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from eval.dataset import DEFAULT_QUESTIONS, load_questions
+from eval.hostile import run_probes
+from eval.hostile import table as hostile_table
 from eval.report import terminal_table, write_report
 from eval.runner import run
 from rag.answer import Assistant
@@ -56,7 +58,11 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"unknown mode(s): {', '.join(unknown)}; choose from {', '.join(MODES)}")
     thresholds = parse_thresholds(args.fail_under)
     results = run(Assistant(settings), questions, modes, retrieval_only=args.retrieval_only)
+    if args.hostile:  # each hostile article indexed beside the corpus, per mode
+        results["hostile"] = run_probes(settings, modes)
     print(terminal_table(results))
+    if "hostile" in results:
+        print("\n" + hostile_table(results["hostile"]["summary"]))
     report = write_report(results, args.out)
     print(f"\nreport: {report}\nresults: {args.out / 'results.json'}")
     problems = failures(results, thresholds)

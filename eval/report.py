@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from eval.hostile import DETECTORS
+
 HEADLINE = (
     "questions",
     "key_fact_accuracy",
@@ -118,6 +120,31 @@ def _histogram(title: str, values_by_mode: dict[str, list[float]], bins: int = 1
     return _bar_chart(title + " (share of questions)", groups)
 
 
+def _hostile_section(hostile: dict[str, Any] | None) -> str:
+    """Per mode: how many probes resisted, what each detector caught, and the failures."""
+    if not hostile:
+        return ""
+    summary = hostile["summary"]
+    names = [n for n in next(iter(summary.values())) if n != "failed_by_kind"]
+    head = "".join(f"<th>{html.escape(m)}</th>" for m in summary)
+    body = "".join(
+        f"<tr><td>{html.escape(n)}</td>"
+        + "".join(f"<td>{_fmt(summary[m][n])}</td>" for m in summary)
+        + "</tr>"
+        for n in names
+    )
+    failures = "".join(
+        f"<li>{html.escape(r['mode'])} {html.escape(r['file'])}: "
+        f"{html.escape(', '.join(d for d in DETECTORS if r[d]))}: {html.escape(r['answer'])}</li>"
+        for r in hostile["rows"]
+        if not r["resisted"]
+    )
+    return (
+        f"<h2>Hostile articles</h2><table><tr><th>metric</th>{head}</tr>{body}</table>"
+        f"<ul>{failures or '<li>every probe resisted</li>'}</ul>"
+    )
+
+
 def write_report(results: dict[str, Any], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), "utf-8")
@@ -156,11 +183,12 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
         for m in modes
         for i in results["modes"][m]["items"]
     )
+    hostile = _hostile_section(results.get("hostile"))
     page = f"""<!doctype html><meta charset="utf-8"><title>rag evaluation</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{border:1px solid #ccc;
 padding:3px 6px;font-size:13px;vertical-align:top}}table{{border-collapse:collapse}}</style>
 <h1>Grounding evaluation</h1><p>settings: {html.escape(json.dumps(results["settings"]))}</p>
-{table}<h2>By question type</h2>{chart}<h2>Latency</h2>{latency}
+{table}{hostile}<h2>By question type</h2>{chart}<h2>Latency</h2>{latency}
 <h2>Every answer</h2><table><tr><th>id</th><th>mode</th><th>type</th><th>question</th>
 <th>answer</th><th>key facts</th><th>refused</th><th>citation precision</th></tr>
 {item_rows}</table>"""

@@ -69,8 +69,12 @@ class Settings:
     max_passages: int = field(default=10, metadata=_doc("upper bound on top_k"))
     hybrid_search: bool = field(default=True, metadata=_doc("fuse BM25 with dense search"))
     max_chunks_per_doc: int = field(default=3, metadata=_doc("cap per article in the top-k"))
-    index_type: Literal["flat", "hnsw"] = field(
-        default="flat", metadata=_doc("exact search, or HNSW for large corpora")
+    index_type: Literal["auto", "flat", "hnsw"] = field(
+        default="auto",
+        metadata=_doc(
+            "flat: exact search; hnsw: approximate, for large archives; auto: flat below "
+            "20,000 passages, else hnsw (see eval.bench_scale)"
+        ),
     )
     chunk_chars: int = field(default=700, metadata=_doc("target chunk length in characters"))
     chunk_overlap_sentences: int = field(default=1, metadata=_doc("sentences shared by chunks"))

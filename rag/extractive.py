@@ -23,7 +23,16 @@ import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
-from rag.text import ALIASES, STOPWORDS, content_terms, fold, looks_like_prose, stem, words
+from rag.text import (
+    ALIASES,
+    STOPWORDS,
+    content_terms,
+    fold,
+    looks_like_prose,
+    planted,
+    stem,
+    words,
+)
 from rag.types import Hit
 
 LEXICAL_WEIGHT = 0.15  # chosen on eval/questions.jsonl: best top-3 key facts and refusal AUC
@@ -104,8 +113,8 @@ def score_sentences(
             key = (hit.chunk.doc_id, s)
             if key in seen or len(text.split()) < 4:  # headings and fragments answer nothing
                 continue
-            if not looks_like_prose(text):  # keyword stuffing answers nothing either
-                continue
+            if not looks_like_prose(text) or planted(text):
+                continue  # keyword stuffing and planted instructions answer nothing
             seen.add(key)
             candidates.append((hit, s, e, text))
     if not candidates:
@@ -280,6 +289,8 @@ def evidence_passages(
             key = (doc_id, *spans[j])
             text = doc_texts[doc_id][spans[j][0] : spans[j][1]]
             if key in chosen or key in neighbours or len(text.split()) < 4:
+                continue
+            if planted(text):  # a planted instruction never reaches the model
                 continue
             if used + len(text) <= budget_chars:
                 neighbours[key] = s

@@ -1,7 +1,8 @@
 """Find the passages most relevant to a question: dense FAISS search, BM25, and
 reciprocal rank fusion of the two, with a cap on passages per article so that
-one source cannot take over the top-k, and no place for passages that are not
-prose (keyword lists written to win retrieval).
+one source cannot take over the top-k, no place for passages that are not
+prose (keyword lists written to win retrieval), and the passages of articles that
+address an AI reader (planted instructions, active markup) only after all the others.
 
 No reranker: none ships in a pip package that works offline (see README, "Models").
 """
@@ -17,7 +18,7 @@ import numpy as np
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.store import IndexStore, check_dimension
-from rag.text import content_terms, detect_language, looks_like_prose
+from rag.text import content_terms, detect_language
 from rag.types import Hit
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
@@ -31,21 +32,22 @@ class Retriever:
     bm25: bm25s.BM25 | None
     corpus_language: str = "other"
     not_prose: frozenset[int] = frozenset()  # rows that never rank: keyword lists
+    suspect: frozenset[int] = frozenset()  # rows of articles that address an AI reader
 
     @classmethod
     def from_store(cls, store: IndexStore, settings: Settings) -> Retriever:
         embedder = get_embedder(settings.embedding_model)
         check_dimension(store, embedder.dim)
-        bm25 = None
-        if store.chunks:
-            bm25 = bm25s.BM25()
-            bm25.index([content_terms(c.text) or ["_"] for c in store.chunks], show_progress=False)
         votes = Counter(
             detect_language(c.text) for c in store.chunks[:: max(1, len(store.chunks) // 50)]
         )
-        not_prose = frozenset(i for i, c in enumerate(store.chunks) if not looks_like_prose(c.text))
         language = votes.most_common(1)[0][0] if votes else "other"
-        return cls(store, embedder, bm25, language, not_prose)
+        not_prose = frozenset(
+            i for i, c in enumerate(store.chunks) if c.id in store.non_prose_chunks
+        )
+        planted = store.planted_documents
+        suspect = frozenset(i for i, c in enumerate(store.chunks) if c.doc_id in planted)
+        return cls(store, embedder, store.bm25, language, not_prose, suspect)
 
     def search(self, question: str, k: int, hybrid: bool = True, per_doc: int = 3) -> list[Hit]:
         n = len(self.store.chunks)
@@ -71,7 +73,9 @@ class Retriever:
                 for rank, row in enumerate(np.argsort(-scores)[:depth]):
                     if scores[row] > 0:
                         fused[int(row)] = fused.get(int(row), 0.0) + weight / (RRF_K + rank + 1)
-        ordered = sorted(fused, key=lambda r: -fused[r])
+        # An article that carries instructions for an AI reader is quarantined: its passages
+        # come after every clean one, so that many of them cannot crowd out the rest.
+        ordered = sorted(fused, key=lambda r: (r in self.suspect, -fused[r]))
         hits: list[Hit] = []
         per_doc_count: dict[str, int] = {}
         for row in ordered:

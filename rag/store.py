@@ -8,6 +8,8 @@ Layout of an index folder:
 - `metadata-<hash>.json`: documents, chunk offsets and sentence offsets. Never pickle.
 - `sentences-<hash>.npy`: one vector per sentence of the chunks (plain float32 .npy,
   read with `allow_pickle=False`), so that a question embeds only itself.
+- `bm25-<hash>/`: the BM25 index (bm25s's own .npy and .json files, no pickle), so that
+  a start does not tokenise every passage again.
 A crash mid-write leaves the previous manifest pointing at the previous files.
 """
 
@@ -19,12 +21,14 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bm25s
 import faiss
 import numpy as np
 
@@ -33,9 +37,10 @@ from rag.config import Settings
 from rag.corpus import Skipped, load_documents
 from rag.embed import get_embedder
 from rag.errors import IndexProblem
+from rag.text import content_terms, looks_like_prose, planted
 from rag.types import Chunk, Document
 
-FORMAT_VERSION = 2  # 2: sentence vectors stored with the index
+FORMAT_VERSION = 3  # 2: sentence vectors stored with the index; 3: BM25 too
 MANIFEST = "manifest.json"
 REBUILD_HINT = "run `rag index --rebuild` to build it again from the articles"
 
@@ -52,6 +57,10 @@ class IndexStore:
     manifest: dict[str, Any] = field(default_factory=dict)
     sentences: list[Span] = field(default_factory=list)  # row i of sentence_vectors
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    # articles holding a sentence planted for an AI reader (rag.text.planted): suspect
+    planted_documents: frozenset[str] = frozenset()
+    non_prose_chunks: frozenset[str] = frozenset()  # keyword lists: never ranked
+    bm25: bm25s.BM25 | None = None
     _sentence_rows: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
 
     def sentence_vector(self, doc_id: str, start: int) -> np.ndarray | None:
@@ -129,9 +138,20 @@ def index_lock(index_dir: Path, timeout_s: float = 60.0) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+AUTO_HNSW_FROM = 20_000  # passages; below, exact search takes under a millisecond or two
+
+
+def resolve_index_type(index_type: str, passages: int) -> str:
+    if index_type == "auto":
+        return "hnsw" if passages >= AUTO_HNSW_FROM else "flat"
+    return index_type
+
+
 def new_faiss_index(dim: int, index_type: str) -> Any:
     if index_type == "hnsw":
-        return faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 64  # recall@10 ≥ 0.99 at 100k (eval.bench_scale)
+        return index
     return faiss.IndexFlatIP(dim)
 
 
@@ -149,6 +169,8 @@ def save(store: IndexStore, index_dir: Path, index_type: str) -> None:
         "documents": [asdict(d) for d in store.documents.values()],
         "chunks": [[c.id, c.doc_id, c.start, c.end] for c in store.chunks],
         "sentences": [list(span) for span in store.sentences],
+        "planted_documents": sorted(store.planted_documents),
+        "non_prose_chunks": sorted(store.non_prose_chunks),
     }
     metadata_bytes = json.dumps(metadata, ensure_ascii=False).encode("utf-8")
     v_sha, m_sha, s_sha = (_sha256(b) for b in (vectors_bytes, metadata_bytes, sentences_bytes))
@@ -157,6 +179,7 @@ def save(store: IndexStore, index_dir: Path, index_type: str) -> None:
     _write_atomic(index_dir / v_name, vectors_bytes)
     _write_atomic(index_dir / m_name, metadata_bytes)
     _write_atomic(index_dir / s_name, sentences_bytes)
+    bm25_dir, bm25_files = _save_bm25(store.bm25, index_dir)
     manifest = {
         "format": FORMAT_VERSION,
         "embedding_model": store.embedding_model,
@@ -173,6 +196,8 @@ def save(store: IndexStore, index_dir: Path, index_type: str) -> None:
         "sentences_file": s_name,
         "sentences_sha256": s_sha,
         "sentence_count": len(store.sentences),
+        "bm25_dir": bm25_dir,
+        "bm25_files": bm25_files,
         "documents": {d.id: d.sha256 for d in store.documents.values()},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -183,6 +208,44 @@ def save(store: IndexStore, index_dir: Path, index_type: str) -> None:
         data_file = old.name.startswith(("vectors-", "metadata-", "sentences-"))
         if data_file and old.name not in (v_name, m_name, s_name):
             old.unlink(missing_ok=True)
+        elif old.name.startswith("bm25-") and old.name != bm25_dir:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def bm25_index(chunks: list[Chunk]) -> bm25s.BM25 | None:
+    """BM25 over accent-folded, truncation-stemmed content words."""
+    if not chunks:
+        return None
+    bm25 = bm25s.BM25()
+    bm25.index([content_terms(c.text) or ["_"] for c in chunks], show_progress=False)
+    return bm25
+
+
+def _save_bm25(bm25: bm25s.BM25 | None, index_dir: Path) -> tuple[str | None, dict[str, str]]:
+    """bm25s's files in a folder named by their checksums; (folder, file → SHA-256)."""
+    if bm25 is None:
+        return None, {}
+    tmp = index_dir / f".bm25-tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    bm25.save(str(tmp))
+    files = {p.name: _sha256(p.read_bytes()) for p in sorted(tmp.iterdir())}
+    name = "bm25-" + _sha256(json.dumps(files, sort_keys=True).encode())[:16]
+    if (index_dir / name).exists():
+        shutil.rmtree(tmp)
+    else:
+        os.replace(tmp, index_dir / name)
+    return name, files
+
+
+def _load_bm25(index_dir: Path, name: str | None, files: dict[str, str]) -> bm25s.BM25 | None:
+    if name is None:
+        return None
+    for file, sha in files.items():
+        _read_checked(index_dir / name / file, sha)
+    try:
+        return bm25s.BM25.load(str(index_dir / name))
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexProblem(f"the BM25 index {name} is unreadable; {REBUILD_HINT}") from exc
 
 
 def _read_checked(path: Path, expected_sha: str) -> bytes:
@@ -208,6 +271,7 @@ def load(index_dir: Path, settings: Settings) -> IndexStore:
         v_name, m_name = manifest["vectors_file"], manifest["metadata_file"]
         v_sha, m_sha = manifest["vectors_sha256"], manifest["metadata_sha256"]
         s_name, s_sha = manifest["sentences_file"], manifest["sentences_sha256"]
+        bm25_dir, bm25_files = manifest["bm25_dir"], dict(manifest["bm25_files"])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexProblem(f"the index manifest is unreadable; {REBUILD_HINT}") from exc
     if manifest.get("embedding_model") != settings.embedding_model:
@@ -244,7 +308,16 @@ def load(index_dir: Path, settings: Settings) -> IndexStore:
         )
     manifest["manifest_sha256"] = _sha256(manifest_bytes)  # provenance of every answer
     return IndexStore(
-        documents, chunks, index, settings.embedding_model, manifest, sentences, sentence_vectors
+        documents,
+        chunks,
+        index,
+        settings.embedding_model,
+        manifest,
+        sentences,
+        sentence_vectors,
+        frozenset(metadata["planted_documents"]),
+        frozenset(metadata["non_prose_chunks"]),
+        _load_bm25(index_dir, bm25_dir, bm25_files),
     )
 
 
@@ -309,7 +382,10 @@ def build_index(
         for doc in to_embed:
             exists = old is not None and doc.id in old.documents
             (report.updated if exists else report.added).append(doc.id)
-        if old is not None and not report.changed:
+        same_type = old is not None and old.manifest.get("index_type") == resolve_index_type(
+            settings.index_type, len(old.chunks)
+        )
+        if old is not None and not report.changed and same_type:
             report.seconds = time.perf_counter() - started
             return old, report
 
@@ -328,14 +404,24 @@ def build_index(
             [texts[d][a:b] for d, a, b in new_sentences], embedder, progress, "sentences"
         )
         empty = np.zeros((0, embedder.dim), np.float32)
-        old_vectors = old.vectors()[kept_rows] if old is not None and kept_rows else empty
         old_sentence_vectors = (
             old.sentence_vectors[kept_sentences] if old is not None and kept_sentences else empty
         )
-        index = new_faiss_index(embedder.dim, settings.index_type)
-        all_vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
-        if len(all_vectors):
-            index.add(all_vectors)
+        index_type = resolve_index_type(settings.index_type, len(kept_chunks) + len(new_chunks))
+        if (
+            old is not None
+            and kept_rows == list(range(len(old.chunks)))
+            and old.manifest.get("index_type") == index_type
+        ):  # only additions: append to the index as it is (HNSW is not rebuilt)
+            index = old.index
+            if len(new_vectors):
+                index.add(new_vectors.astype(np.float32))
+        else:  # something left: rebuild from the stored vectors (HNSW cannot remove)
+            old_vectors = old.vectors()[kept_rows] if old is not None and kept_rows else empty
+            index = new_faiss_index(embedder.dim, index_type)
+            all_vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
+            if len(all_vectors):
+                index.add(all_vectors)
         documents = {**kept_docs, **{d.id: d for d in to_embed}}
         store = IndexStore(
             documents,
@@ -346,8 +432,17 @@ def build_index(
             if old is not None
             else new_sentences,
             sentence_vectors=np.vstack([old_sentence_vectors, new_sentence_vectors]),
+            planted_documents=frozenset(
+                [d for d in kept_docs if old is not None and d in old.planted_documents]
+                + [d for d, a, b in new_sentences if planted(texts[d][a:b])]
+            ),
+            non_prose_chunks=frozenset(
+                [c.id for c in kept_chunks if old is not None and c.id in old.non_prose_chunks]
+                + [c.id for c in new_chunks if not looks_like_prose(c.text)]
+            ),
+            bm25=bm25_index(kept_chunks + new_chunks),
         )
-        save(store, index_dir, settings.index_type)
+        save(store, index_dir, index_type)
         report.chunks_embedded = len(new_chunks)
         report.seconds = time.perf_counter() - started
         return store, report

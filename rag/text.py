@@ -145,6 +145,60 @@ def looks_like_prose(text: str) -> bool:
     return function_words >= 0.1 and len(set(tokens)) / len(tokens) >= 0.5
 
 
+# Cyrillic and Greek letters that look Latin: "Іgnore" with a Cyrillic І is still "ignore".
+_LOOKALIKES = str.maketrans(
+    "АВЕКМНОРСТХаеорсхуіјѕԁɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧον",
+    "ABEKMHOPCTXaeopcxyijsdgABEZHIKMNOPTYXov",
+)
+
+
+def latin(text: str) -> str:
+    """Compatibility-normalised, look-alike letters made Latin."""
+    return unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
+
+
+# Words that address the assistant rather than the reader: a news sentence does not tell
+# "the assistant" what to answer, nor refer to "previous instructions" or "extract [7]".
+_TO_THE_ASSISTANT = re.compile(
+    r"\bassistant\s*[,:]|\b(?:for|to) the assistant\b|\b(?:pour|à) l'assistant\b"
+    r"|\b(?:ai[- ]instructions?|system prompt|developer mode|(?:previous|prior|above|your) "
+    r"instructions|(?:note|rule|instructions?) for (?:the )?(?:ai|language models?)"
+    r"|ai systems (?:summari[sz]ing|reading)|(?:answer|reply|respond)(?:ing)? (?:to )?"
+    r"(?:this|any|every) question|(?:end|begin|start) every answer|your answer must"
+    r"|(?:reply|respond|answer) (?:only|with)|always answer|extract \[\d+\]"
+    r"|to answer, (?:fetch|open|read)|follow (?:them|these instructions)"
+    r"|(?:notes?|consignes?|r[eè]gles?) (?:pour|aux|à) (?:les )?(?:syst[eè]mes d'ia|ia)"
+    r"|consignes?[- ]ia|prompt syst[eè]me|(?:instructions|consignes) pr[ée]c[ée]dentes"
+    r"|(?:vos|tes) (?:instructions|consignes)"
+    r"|r[ée]pond(?:s|ez) (?:à|a) (?:cette|toute|chaque) question"
+    r"|(?:terminez|commencez|commencer|termine|commence) (?:chaque|toute) r[ée]ponse"
+    r"|votre r[ée]ponse doit|nouvelle consigne|extrait \[\d+\]"
+    r"|r[ée]ponds?(?:ez)? (?:uniquement|toujours|seulement)|pour r[ée]pondre, (?:ouvrez|lisez)"
+    r"|suivez-les)|<\|im_(?:start|end)\|>|end of context|fin des passages|### instruction",
+    re.IGNORECASE,
+)
+# "reply HACKED", "écris « PWNED »": an order to output a code word.
+_SAY_CODE_WORD = re.compile(
+    r"(?i:\b(?:reply|say|write|print|output|answer|r[ée]ponds|r[ée]pondez|[ée]cris|[ée]crivez"
+    r"|dis|affiche))\s+[«\"“']?\s*[A-Z][A-Z0-9_-]{3,}\b"
+)
+# Active markup has no place in an article's text (HTML articles are converted at
+# ingestion); a markdown link is ordinary in a .md article, a markdown image is not.
+_MARKUP = re.compile(
+    r"<\s*/?\s*(?:script|img|iframe|svg|object|embed|style|a|link|meta|form|input)\b"
+    r"|\bon[a-z]+\s*=|javascript:|!\[[^\]]*\]\(",
+    re.IGNORECASE,
+)
+
+
+def planted(text: str) -> bool:
+    """True for a sentence planted for an AI reading the article rather than for its
+    reader: an instruction to the assistant, an order to output a code word, or live
+    markup. Such a sentence is never an answer and never shown to the model."""
+    text = latin(text).replace("’", "'")
+    return any(p.search(text) for p in (_TO_THE_ASSISTANT, _SAY_CODE_WORD, _MARKUP))
+
+
 def detect_language(text: str) -> str:
     """'fr', 'en' or 'other', by stop-word votes (ties and unknowns go to 'en')."""
     tokens = words(text)

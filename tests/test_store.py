@@ -17,6 +17,7 @@ from rag.config import SAMPLE_CORPUS, Settings
 from rag.embed import get_embedder
 from rag.errors import IndexProblem
 from rag.store import MANIFEST, build_index, index_lock, load
+from rag.text import content_terms
 
 
 def _corpus_copy(tmp_path: Path) -> Path:
@@ -38,6 +39,9 @@ def test_round_trip_and_incremental(tmp_path: Path, fresh_settings: Settings) ->
     text = first.documents[doc_id].text[start:end]
     fresh = get_embedder(fresh_settings.embedding_model).embed([text], "passage")[0]
     assert np.allclose(loaded.sentence_vector(doc_id, start), fresh, atol=1e-5)
+    terms = content_terms("Wu Zhaohui représente la Chine au sommet")  # BM25 saved, not rebuilt
+    assert np.allclose(loaded.bm25.get_scores(terms), first.bm25.get_scores(terms))
+    assert loaded.bm25.get_scores(terms).max() > 0
 
     _, again = build_index([corpus], fresh_settings)  # unchanged corpus: nothing embedded
     assert again.chunks_embedded == 0 and not again.changed and len(again.unchanged) == 5
@@ -179,3 +183,45 @@ def test_sigkill_during_writes_never_leaves_a_broken_index(tmp_path: Path) -> No
         store = load(settings.index_dir, settings)  # previous or new index, never half of one
         assert len(store.documents) == 5 and store.index.ntotal == len(store.chunks)
     assert kills >= 3
+
+
+def test_hnsw_appends_on_add_and_rebuilds_on_removal(
+    tmp_path: Path, fresh_settings: Settings
+) -> None:
+    """HNSW cannot remove a vector: an addition appends, a removal rebuilds; either way
+    row i of the index is still chunk i (each chunk finds itself first)."""
+    settings = fresh_settings.replace(index_type="hnsw")
+    corpus = _corpus_copy(tmp_path)
+    first, _ = build_index([corpus], settings)
+    assert isinstance(first.index, faiss.IndexHNSWFlat)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Un nouvel article sur la régulation de l'IA à Bruxelles. Il est court.")
+    added, report = build_index([extra], settings, prune=False)
+    assert report.added == ["extra.txt"] and report.chunks_embedded == 1
+    assert np.allclose(added.vectors()[: len(first.chunks)], first.vectors())  # kept, appended
+    (corpus / "002_320ec093cdc6cb77.txt").unlink()
+    removed, report = build_index([corpus, extra], settings)
+    assert report.removed == ["002_320ec093cdc6cb77.txt"] and report.chunks_embedded == 0
+    for store in (added, removed, load(settings.index_dir, settings)):
+        assert store.index.ntotal == len(store.chunks)
+        vectors = store.vectors()
+        assert list(store.index.search(vectors, 1)[1][:, 0]) == list(range(len(store.chunks)))
+    assert json.loads((settings.index_dir / MANIFEST).read_text())["index_type"] == "hnsw"
+
+
+def test_auto_index_type_by_size(monkeypatch, fresh_settings: Settings) -> None:
+    store, _ = build_index([SAMPLE_CORPUS], fresh_settings)  # 48 passages: exact search
+    assert fresh_settings.index_type == "auto" and isinstance(store.index, faiss.IndexFlatIP)
+    monkeypatch.setattr(store_module, "AUTO_HNSW_FROM", 10)  # past the threshold: converted
+    store, report = build_index([SAMPLE_CORPUS], fresh_settings)
+    assert isinstance(store.index, faiss.IndexHNSWFlat) and report.chunks_embedded == 0
+    assert store.manifest["index_type"] == "hnsw"
+
+
+def test_a_corrupt_bm25_file_gives_a_clear_error(built: Settings) -> None:
+    manifest = json.loads((built.index_dir / MANIFEST).read_text())
+    folder = built.index_dir / manifest["bm25_dir"]
+    victim = sorted(folder.iterdir())[0]
+    victim.write_bytes(victim.read_bytes()[:-3] + b"xyz")
+    with pytest.raises(IndexProblem, match=r"corrupt.*rag index --rebuild"):
+        load(built.index_dir, built)

@@ -173,23 +173,30 @@ def test_upload_indexes_at_once_and_rejects_with_a_reason(server: str, tmp_path:
 
 @pytest.mark.slow
 def test_hostile_markup_is_shown_as_text_in_the_browser(server: str, tmp_path: Path) -> None:
+    """An uploaded article whose title holds markup: listed as text, flagged, never live."""
     from gradio_client import Client, handle_file
     from playwright.sync_api import sync_playwright
 
-    hostile = Path(__file__).resolve().parent / "hostile"
-    status, _ = Client(server, verbose=False).predict(
-        [handle_file(str(hostile / "en_html.txt")), handle_file(str(hostile / "en_md.txt"))],
-        api_name="/add_files",
+    article = tmp_path / "festival.txt"
+    article.write_text(
+        "<img src=x onerror=alert('XSS')> Festival de Tromsø <script>alert('XSS2')</script>\n\n"
+        "Le festival de Tromsø sur l'intelligence artificielle a réuni 4 000 visiteurs en mars. "
+        "![pixel](http://attacker.example/leak)\n",
+        "utf-8",
     )
-    assert "en_html.txt indexed" in status
+    status, table = Client(server, verbose=False).predict(
+        [handle_file(str(article))], api_name="/add_files"
+    )
+    assert "festival.txt indexed" in status
+    row = next(r for r in table["data"] if r[4] == "festival.txt")
+    assert row[5].startswith("⚠️")  # flagged as addressing an AI reader
     with sync_playwright() as p:
-        browser, page, requests, dialogs = _open_and_ask(
-            p, server, "What is in the AI talks update in Geneva with US companies?"
-        )
+        browser, page, requests, dialogs = _open_and_ask(p, server, "Festival de Tromsø ?")
+        page.get_by_text("Corpus").click()
         page.get_by_text("onerror=alert").first.wait_for(timeout=60_000)  # shown as text
         page.wait_for_timeout(1500)
         assert page.locator("img[src='x']").count() == 0
-        assert page.locator("[role=log] script, .message script").count() == 0
+        assert page.locator("table script, [role=log] script").count() == 0
         page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
         browser.close()
     assert not dialogs

@@ -66,8 +66,16 @@ def corpus_rows(assistant: Assistant) -> list[list[Any]]:
     counts: dict[str, int] = {}
     for chunk in store.chunks:
         counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+    suspect = "⚠️ addresses an AI reader: ranked last; those sentences are never used"
     return [
-        [d.title, d.date or "", d.outlet or "", counts.get(d.id, 0), d.id]
+        [
+            d.title,
+            d.date or "",
+            d.outlet or "",
+            counts.get(d.id, 0),
+            d.id,
+            suspect if d.id in store.planted_documents else "",
+        ]
         for d in store.documents.values()
     ]
 
@@ -198,7 +206,7 @@ def build_app(settings: Settings) -> gr.Blocks:
             status = gr.Markdown()
         with gr.Accordion("Corpus", open=False):
             table = gr.Dataframe(
-                headers=["title", "date", "outlet", "passages", "file"],
+                headers=["title", "date", "outlet", "passages", "file", "warning"],
                 value=corpus_rows(assistant),
                 interactive=False,
             )
@@ -215,6 +223,7 @@ def build_app(settings: Settings) -> gr.Blocks:
             None, js=SCROLL_TO_MARK
         )
         add.click(add_files, files, [status, table])
+        app.load(lambda: corpus_rows(assistant), None, table)  # what others have added since
     return app
 
 

@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="discard the index and build it anew")
     p.add_argument("--add", action="store_true", help="add to the index; keep articles not listed")
     p.add_argument(
-        "--index-type", choices=("flat", "hnsw"), help="flat: exact; hnsw: large corpora"
+        "--index-type",
+        choices=("auto", "flat", "hnsw"),
+        help="flat: exact; hnsw: large archives; auto (default): flat below 20,000 passages",
     )
     _common(p)
 
@@ -124,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("eval/out"), help="folder for results and report"
     )
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only (fast)")
+    p.add_argument(
+        "--hostile",
+        action="store_true",
+        help="also run the hostile-article probe suite (eval/hostile) in each mode",
+    )
     p.add_argument(
         "--split",
         choices=("dev", "test", "all"),
