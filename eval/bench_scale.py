@@ -138,12 +138,15 @@ def vector_search(vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> dict
     ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
     ivf.nprobe = max(1, nlist // 8)
     results = {}
-    for name, index in (("flat", exact), ("hnsw", hnsw), ("ivf", ivf)):
+    searches = [("flat", exact), ("hnsw", hnsw), ("hnsw_ef128", hnsw), ("hnsw_ef256", hnsw)]
+    for name, index in [*searches, ("ivf", ivf)]:
         started = time.perf_counter()
         if name == "ivf":
             index.train(vectors)
-        if name != "flat":
+        if name in ("hnsw", "ivf"):
             index.add(vectors)
+        if name.startswith("hnsw_ef"):
+            index.hnsw.efSearch = int(name.removeprefix("hnsw_ef"))
         build_s = time.perf_counter() - started
         times, found = [], []
         for q in queries:
