@@ -47,26 +47,25 @@ def _memory_mb(pid: int, field: str) -> float:
     return 0.0
 
 
-def start_server(index_dir: Path, mode: str) -> tuple[subprocess.Popen, str]:
+def start_server(index_dir: Path, mode: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """`rag serve` on a free port of 127.0.0.1, its output in `log`; (process, address)."""
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--mode", mode]
-    proc = subprocess.Popen(
-        [*command, "--index-dir", str(index_dir)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*command, "--index-dir", str(index_dir)], env=env, stdout=out, stderr=out
+        )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return proc, url
         except httpx.HTTPError:
             time.sleep(0.5)
     proc.kill()
-    raise SystemExit("the server did not start")
+    raise RuntimeError(f"the server did not start: {log.read_text('utf-8', 'replace')[-2000:]}")
 
 
 def _text(chat: list[dict[str, Any]]) -> str:
@@ -159,7 +158,7 @@ def run(users: list[int], modes: list[str], index_dir: Path | None) -> dict[str,
             settings = Settings(index_dir=copy)
             build_index([settings.corpus_dir], settings)
         server_mode = "hybrid" if any(m != "extractive" for m in modes) else "extractive"
-        proc, url = start_server(copy, server_mode)
+        proc, url = start_server(copy, server_mode, Path(tmp) / "server.log")
         try:
             if server_mode != "extractive":  # the model loads and reads its instructions
                 one_user(url, QUESTIONS[0], "hybrid", _set(threading.Event()))

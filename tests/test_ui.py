@@ -2,63 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from eval.bench_serve import start_server
 from rag.config import Settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(sample_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    index_dir = tmp_path_factory.mktemp("ui") / "index"
-    shutil.copytree(sample_settings.index_dir, index_dir)
-    port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ui.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--mode",
-            "extractive",
-            "--index-dir",
-            str(index_dir),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
+    work = tmp_path_factory.mktemp("ui")
+    shutil.copytree(sample_settings.index_dir, work / "index")
+    try:
+        proc, url = start_server(work / "index", "extractive", work / "server.log")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield url
     proc.terminate()
     proc.wait(timeout=20)
