@@ -27,6 +27,17 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+# Their warnings and debug lines are for -v (bm25s sets its own logger to DEBUG).
+QUIET_LIBRARIES = (
+    "transformers",
+    "sentence_transformers",
+    "huggingface_hub",
+    "bm25s",
+    "httpx",
+    "gradio",
+)
+
+
 def configure_output(verbose: bool) -> None:
     """The library's progress lines on stderr; third-party bars and warnings only with -v."""
     handler = logging.StreamHandler()
@@ -39,8 +50,7 @@ def configure_output(verbose: bool) -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     warnings.filterwarnings("ignore")
-    libraries = ("transformers", "sentence_transformers", "huggingface_hub", "bm25s", "httpx")
-    for name in (*libraries, "gradio"):
+    for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
