@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -360,14 +360,13 @@ def build_index(
         kept_sentences: list[int] = []
         if old is not None:
             old_by_hash = {d.sha256: d.id for d in old.documents.values()}
-            sentence_rows: dict[str, list[int]] = {}
-            for i, (doc_id, _, _) in enumerate(old.sentences):
-                sentence_rows.setdefault(doc_id, []).append(i)
+            chunk_rows = _rows_by_document(c.doc_id for c in old.chunks)
+            sentence_rows = _rows_by_document(doc_id for doc_id, _, _ in old.sentences)
             for doc_id, doc in old.documents.items():
                 new = wanted.get(doc_id)
                 if (new is not None and new.sha256 == doc.sha256) or (new is None and not prune):
                     kept_docs[doc_id] = doc
-                    rows = [i for i, c in enumerate(old.chunks) if c.doc_id == doc_id]
+                    rows = chunk_rows.get(doc_id, [])
                     kept_rows += rows
                     kept_chunks += [old.chunks[i] for i in rows]
                     kept_sentences += sentence_rows.get(doc_id, [])
@@ -448,6 +447,14 @@ def build_index(
         report.chunks_embedded = len(new_chunks)
         report.seconds = time.perf_counter() - started
         return store, report
+
+
+def _rows_by_document(doc_ids: Iterable[str]) -> dict[str, list[int]]:
+    """Row numbers of each document, in order: one pass, not one scan per document."""
+    rows: dict[str, list[int]] = {}
+    for i, doc_id in enumerate(doc_ids):
+        rows.setdefault(doc_id, []).append(i)
+    return rows
 
 
 def sentence_spans(chunks: list[Chunk]) -> list[Span]:
