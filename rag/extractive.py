@@ -58,14 +58,16 @@ _TIME = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 _PLACE = re.compile(r"\b(?:à|au|aux|en|in|at)\s+[A-ZÀ-Ý]")
+# (what the question says, the kind of fact it asks for, what a sentence holding one shows)
 _ASKS = (
-    (re.compile(r"\b(who|whom|qui)\b", re.IGNORECASE), _PERSON),
+    (re.compile(r"\b(who|whom|qui)\b", re.IGNORECASE), "person", _PERSON),
     (
         re.compile(
             r"\b(when|quand|what day|which day|quel jour|quelle date|what date|"
             r"quelle année|which year|what year)\b",
             re.IGNORECASE,
         ),
+        "date",
         _TIME,
     ),
     (
@@ -73,6 +75,7 @@ _ASKS = (
             r"\b(where|où|in which city|dans quelle ville|in which country|dans quel pays)\b",
             re.IGNORECASE,
         ),
+        "place",
         _PLACE,
     ),
     (
@@ -80,6 +83,7 @@ _ASKS = (
             r"\b(how many|how much|combien|what share|quelle part|percent|pourcentage)\b",
             re.IGNORECASE,
         ),
+        "number",
         _DIGIT,
     ),
 )
@@ -122,7 +126,7 @@ def score_sentences(
     q_vec = embedder.embed([question], "query")[0]
     sims = _sentence_vectors(candidates, embedder, stored) @ q_vec
     q_terms = set(content_terms(question))
-    wanted = [fact for asks, fact in _ASKS if asks.search(question)]
+    wanted = [fact for asks, _, fact in _ASKS if asks.search(question)]
     scored = []
     for (hit, s, e, text), sim in zip(candidates, sims, strict=True):
         overlap = len(q_terms & set(content_terms(text))) / max(len(q_terms), 1)
@@ -174,12 +178,7 @@ _PLACE_PHRASE = re.compile(rf"\b(?:à|au|aux|en|in|at) ({_CAP}(?: {_CAP})*)")
 def _kind(question: str) -> str | None:
     """The kind of fact asked for: 'person', 'date', 'place', 'number', or None (then the
     sentence is the answer: "which initiative…" has no pattern that finds it reliably)."""
-    for asks, fact in _ASKS:
-        if asks.search(question):
-            return {id(_PERSON): "person", id(_TIME): "date", id(_PLACE): "place"}.get(
-                id(fact), "number"
-            )
-    return None
+    return next((kind for asks, kind, _ in _ASKS if asks.search(question)), None)
 
 
 _ARTICLE_BEFORE = re.compile(r"(?:\b(?:le|la|les|du|des|the)|[ld]['’])\s*$", re.IGNORECASE)
@@ -280,8 +279,11 @@ def evidence_passages(
         chosen[(s.hit.chunk.doc_id, s.start, s.end)] = s
         used += len(s.text)
     neighbours: dict[tuple[str, int, int], ScoredSentence] = {}
+    doc_spans: dict[str, list[tuple[int, int]]] = {}  # each article split once
     for (doc_id, start, end), s in list(chosen.items()):
-        spans = split_sentences(doc_texts[doc_id])
+        if doc_id not in doc_spans:
+            doc_spans[doc_id] = split_sentences(doc_texts[doc_id])
+        spans = doc_spans[doc_id]
         i = spans.index((start, end)) if (start, end) in spans else -1
         for j in (i - 1, i + 1):
             if i < 0 or not 0 <= j < len(spans):
