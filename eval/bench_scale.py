@@ -11,7 +11,8 @@ Per size: index build (chunks/s, embedding's share), disk size, cold start (load
 check the index, BM25 included; then the retriever), the index type `auto` chose, the
 vector search p50/p95 of flat, HNSW and IVF with their
 recall@10 against exact search, the whole retrieval (question embedded + dense + BM25 +
-fusion), and, at 10k, adding one article and removing one. Peak RSS at the end.
+fusion), and, from 10k up, indexing the unchanged folder again, adding one article,
+removing one (dead rows) and compacting. Peak RSS at the end.
 
 Usage: python -m eval.bench_scale [--sizes 1000,10000,100000] [--real-up-to 1000]
 """
@@ -140,12 +141,22 @@ def vector_search(vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> dict
     ivf.nprobe = max(1, nlist // 8)
     results = {}
     searches = [("flat", exact), ("hnsw", hnsw), ("hnsw_ef128", hnsw), ("hnsw_ef256", hnsw)]
-    for name, index in [*searches, ("ivf", ivf)]:
+    searches.append(("ivf", ivf))
+    if n >= 10_000:  # the 10M path: 48-byte codes, and the same re-ranked by exact vectors
+        pq_quantizer = faiss.IndexFlatIP(dim)
+        ivfpq = faiss.IndexIVFPQ(pq_quantizer, dim, nlist, 48, 8, faiss.METRIC_INNER_PRODUCT)
+        ivfpq.nprobe = max(1, nlist // 8)
+        searches.append(("ivfpq", ivfpq))
+    for name, index in searches:
         started = time.perf_counter()
-        if name == "ivf":
+        if name in ("ivf", "ivfpq"):
             index.train(vectors)
-        if name in ("hnsw", "ivf"):
+        if name in ("hnsw", "ivf", "ivfpq"):
             index.add(vectors)
+        if name == "ivfpq":  # its candidates re-ranked by the exact vectors
+            refined = faiss.IndexRefineFlat(index, faiss.swig_ptr(vectors))
+            refined.k_factor = 4
+            searches.append(("ivfpq_refined", refined))
         if name.startswith("hnsw_ef"):
             index.hnsw.efSearch = int(name.removeprefix("hnsw_ef"))
         build_s = time.perf_counter() - started
@@ -158,7 +169,13 @@ def vector_search(vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> dict
         recall = float(
             np.mean([len(set(f) & set(t)) / k for f, t in zip(found, truth, strict=True)])
         )
-        results[name] = {"build_s": build_s, "p50_ms": p50, "p95_ms": p95, "recall_at_10": recall}
+        results[name] = {
+            "build_s": build_s,
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "recall_at_10": recall,
+            "bytes_per_vector": len(faiss.serialize_index(index)) / n,
+        }
     return results
 
 
@@ -192,7 +209,7 @@ def one_size(chunks: int, real: bool, work: Path, questions: list[str]) -> dict[
     build_s = time.perf_counter() - started
     row: dict[str, Any] = {
         "chunks": len(store.chunks),
-        "sentences": len(store.sentences),
+        "sentences": len(store.sentence_spans),
         "articles": len(store.documents),
         "vectors": "real" if real else "perturbed",
         "build_s": build_s,
@@ -216,28 +233,55 @@ def one_size(chunks: int, real: bool, work: Path, questions: list[str]) -> dict[
         retriever.search(question, settings.k)
         times.append(time.perf_counter() - started)
     row["retrieval_p50_ms"], row["retrieval_p95_ms"] = _percentiles_ms(times)
-    if 5_000 <= chunks <= 20_000:
-        row.update(add_and_remove(corpus, settings, perturbed))
+    if chunks >= 5_000:
+        row.update(add_and_remove(corpus, settings, perturbed, questions))
     return row
 
 
-def add_and_remove(corpus: Path, settings: Settings, embedder: Embedder | None) -> dict[str, Any]:
+def add_and_remove(
+    corpus: Path, settings: Settings, embedder: Embedder | None, questions: list[str]
+) -> dict[str, Any]:
+    """Index the unchanged folder again, add one article, remove one (its rows marked
+    dead), search with the dead rows skipped, then remove one more with compaction forced
+    (the rebuild past COMPACT_AT)."""
     extra = write_archive(corpus.parent / "extra", 1, seed=99, prefix="added")[0]
+    articles = sorted(corpus.iterdir())
+    figures: dict[str, Any] = {}
     with embedder_for_build(embedder):
+        build_index([corpus], settings)  # notes the files that settled since the build
+        started = time.perf_counter()
+        build_index([corpus], settings)
+        figures["index_unchanged_folder_s"] = time.perf_counter() - started
         started = time.perf_counter()
         _, added = build_index([extra], settings, prune=False)
-        add_s = time.perf_counter() - started
-        removed_path = next(corpus.iterdir())
-        removed_path.unlink()
+        figures["add_one_article_s"] = time.perf_counter() - started
+        figures["add_one_article_chunks_embedded"] = added.chunks_embedded
+        articles[0].unlink()
         started = time.perf_counter()
-        _, removed = build_index([corpus, extra], settings)
-        remove_s = time.perf_counter() - started
-    return {
-        "add_one_article_s": add_s,
-        "add_one_article_chunks_embedded": added.chunks_embedded,
-        "remove_one_article_s": remove_s,
-        "remove_one_article_chunks_embedded": removed.chunks_embedded,
-    }
+        removed, report = build_index([corpus, extra], settings)
+        figures["remove_one_article_s"] = time.perf_counter() - started
+        figures["remove_one_article_chunks_embedded"] = report.chunks_embedded
+        figures["dead_rows_after_removal"] = removed.manifest["dead_rows"]
+        retriever = Retriever.from_store(removed, settings)
+        retriever.embedder = get_embedder(settings.embedding_model).inner  # no memo
+        times = []
+        for question in questions:
+            started = time.perf_counter()
+            retriever.search(question, settings.k)
+            times.append(time.perf_counter() - started)
+        p50, p95 = _percentiles_ms(times)
+        figures["retrieval_with_dead_rows_p50_ms"] = p50
+        figures["retrieval_with_dead_rows_p95_ms"] = p95
+        articles[1].unlink()
+        compact_at, store_module.COMPACT_AT = store_module.COMPACT_AT, 0.0
+        try:
+            started = time.perf_counter()
+            compacted, _ = build_index([corpus, extra], settings)
+            figures["remove_with_compaction_s"] = time.perf_counter() - started
+        finally:
+            store_module.COMPACT_AT = compact_at
+        figures["dead_rows_after_compaction"] = compacted.manifest["dead_rows"]
+    return figures
 
 
 # multilingual-e5-small: 12 layers of 4·384² (attention) + 2·384·1536 (feed-forward)

@@ -68,8 +68,9 @@ def terminal_table(results: dict[str, Any]) -> str:
     modes = [f"{m}/{split}" for m, split in columns(results)]
     rows = summary_rows(results)
     width = max(len(r[0]) for r in rows) + 2
-    lines = ["metric".ljust(width) + "".join(m.rjust(12) for m in modes)]
-    lines += [name.ljust(width) + "".join(v.rjust(12) for v in values) for name, values in rows]
+    column = max(12, *(len(m) + 2 for m in modes))  # "retrieval/test" needs more than 12
+    lines = ["metric".ljust(width) + "".join(m.rjust(column) for m in modes)]
+    lines += [name.ljust(width) + "".join(v.rjust(column) for v in values) for name, values in rows]
     return "\n".join(lines)
 
 

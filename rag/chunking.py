@@ -65,6 +65,11 @@ def _add_span(text: str, start: int, end: int, offset: int, spans: list[tuple[in
         spans.append((offset + start + lead, offset + start + lead + len(stripped)))
 
 
+def chunk_id(doc: Document, start: int, end: int) -> str:
+    """From the article's hash and the offsets, so that it survives rebuilds."""
+    return f"{doc.sha256[:12]}:{start}-{end}"
+
+
 def chunk_document(doc: Document, chunk_chars: int, overlap: int) -> list[Chunk]:
     sentences = split_sentences(doc.text)
     chunks: list[Chunk] = []
@@ -76,7 +81,7 @@ def chunk_document(doc: Document, chunk_chars: int, overlap: int) -> list[Chunk]
         start, end = sentences[i][0], sentences[j - 1][1]
         chunks.append(
             Chunk(
-                id=f"{doc.sha256[:12]}:{start}-{end}",
+                id=chunk_id(doc, start, end),
                 doc_id=doc.id,
                 start=start,
                 end=end,

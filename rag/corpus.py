@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from rag.errors import DocumentError
 
@@ -21,6 +24,8 @@ TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+FileSignature = tuple[str, int, int]  # (path, size in bytes, modification time in ns)
+SETTLED_NS = 2_000_000_000  # a file modified within this is read again next time
 
 _MAGIC = {
     b"\x89PNG": "a PNG image",
@@ -41,6 +46,9 @@ class Skipped:
 class LoadReport:
     documents: list  # list[Document]
     skipped: list[Skipped] = field(default_factory=list)
+    # document id → (path, size, mtime in ns) as found before reading, for files not
+    # modified in the last seconds (a change within the clock's tick could go unseen)
+    signatures: dict[str, FileSignature] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- decoding
@@ -341,17 +349,29 @@ def iter_files(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
     return files, skipped
 
 
-def load_documents(paths: list[Path], max_bytes: int) -> LoadReport:
-    """Every readable, distinct article under `paths`; the rest reported with a reason."""
+def load_documents(
+    paths: list[Path], max_bytes: int, known: Mapping[FileSignature, Any] | None = None
+) -> LoadReport:
+    """Every readable, distinct article under `paths`; the rest reported with a reason.
+
+    `known` maps a file signature to the `Document` read from it before: a file whose
+    path, size and modification time are unchanged is not read and cleaned again.
+    """
     files, skipped = iter_files(paths)
     report = LoadReport(documents=[], skipped=skipped)
     by_hash: dict[str, str] = {}
     ids: set[str] = set()
+    settled_before = time.time_ns() - SETTLED_NS
     for path in files:
         try:
-            doc = read_document(path, max_bytes)
+            stat = path.stat()
+            signature = (str(path), stat.st_size, stat.st_mtime_ns)
+            doc = (known or {}).get(signature) or read_document(path, max_bytes)
         except DocumentError as exc:
             report.skipped.append(Skipped(str(path), str(exc)))
+            continue
+        except OSError as exc:
+            report.skipped.append(Skipped(str(path), f"cannot read: {exc.strerror}"))
             continue
         if doc.sha256 in by_hash:
             report.skipped.append(Skipped(str(path), f"duplicate of {by_hash[doc.sha256]}"))
@@ -363,4 +383,6 @@ def load_documents(paths: list[Path], max_bytes: int) -> LoadReport:
         by_hash[doc.sha256] = doc.id
         ids.add(doc.id)
         report.documents.append(doc)
+        if signature[2] < settled_before:
+            report.signatures[doc.id] = signature
     return report

@@ -10,9 +10,11 @@ No reranker: none ships in a pip package that works offline (see README, "Models
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import bm25s
+import faiss
 import numpy as np
 
 from rag.config import Settings
@@ -33,29 +35,37 @@ class Retriever:
     corpus_language: str = "other"
     not_prose: frozenset[int] = frozenset()  # rows that never rank: keyword lists
     suspect: frozenset[int] = frozenset()  # rows of articles that address an AI reader
+    dead: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # removed rows
+    dense_params: Any = None  # FAISS search parameters that skip the dead rows
 
     @classmethod
     def from_store(cls, store: IndexStore, settings: Settings) -> Retriever:
         embedder = get_embedder(settings.embedding_model)
         check_dimension(store, embedder.dim)
-        votes = Counter(
-            detect_language(c.text) for c in store.chunks[:: max(1, len(store.chunks) // 50)]
-        )
+        live = store.chunk_spans.live_rows()
+        sample = live[:: max(1, len(live) // 50)]
+        votes = Counter(detect_language(store.chunks[int(row)].text) for row in sample)
         language = votes.most_common(1)[0][0] if votes else "other"
-        not_prose = frozenset(
-            i for i, c in enumerate(store.chunks) if c.id in store.non_prose_chunks
+        suspect = frozenset(store.chunk_spans.rows_of(store.planted_documents).tolist())
+        dead = store.chunk_spans.dead_rows()
+        return cls(
+            store,
+            embedder,
+            store.bm25,
+            language,
+            store.non_prose_rows,
+            suspect,
+            dead,
+            _skipping(store.index, dead),
         )
-        planted = store.planted_documents
-        suspect = frozenset(i for i, c in enumerate(store.chunks) if c.doc_id in planted)
-        return cls(store, embedder, store.bm25, language, not_prose, suspect)
 
     def search(self, question: str, k: int, hybrid: bool = True, per_doc: int = 3) -> list[Hit]:
-        n = len(self.store.chunks)
+        n = len(self.store.chunks) - len(self.dead)
         if n == 0:
             return []
         query = self.embedder.embed([question], "query")
         depth = min(n, max(4 * k, 20))
-        sims, rows = self.store.index.search(query, depth)
+        sims, rows = self.store.index.search(query, depth, params=self.dense_params)
         dense_rank = [int(r) for r in rows[0] if r >= 0]
         similarity = {int(r): float(s) for r, s in zip(rows[0], sims[0], strict=True) if r >= 0}
         fused: dict[int, float] = {}
@@ -70,6 +80,7 @@ class Retriever:
             )
             if terms:
                 scores = self.bm25.get_scores(terms)
+                scores[self.dead] = 0.0
                 for rank, row in enumerate(np.argsort(-scores)[:depth]):
                     if scores[row] > 0:
                         fused[int(row)] = fused.get(int(row), 0.0) + weight / (RRF_K + rank + 1)
@@ -90,3 +101,17 @@ class Retriever:
             if len(hits) == k:
                 break
         return hits
+
+
+def _skipping(index: Any, dead: np.ndarray) -> Any:
+    """Search parameters that leave out the dead rows (removed articles), or None."""
+    if not len(dead):
+        return None
+    removed = faiss.IDSelectorBatch(dead.astype(np.int64))
+    selector = faiss.IDSelectorNot(removed)
+    if isinstance(index, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    params.selectors = (removed, selector)  # held here: FAISS keeps raw pointers to them
+    return params

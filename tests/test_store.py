@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -12,11 +13,14 @@ import faiss
 import numpy as np
 import pytest
 
+from rag import corpus as corpus_module
 from rag import store as store_module
 from rag.config import SAMPLE_CORPUS, Settings
 from rag.embed import get_embedder
 from rag.errors import IndexProblem
+from rag.retrieve import Retriever
 from rag.store import MANIFEST, build_index, index_lock, load
+from rag.tables import Span, SpanTable
 from rag.text import content_terms
 
 
@@ -33,9 +37,11 @@ def test_round_trip_and_incremental(tmp_path: Path, fresh_settings: Settings) ->
     loaded = load(fresh_settings.index_dir, fresh_settings)
     assert [c.id for c in loaded.chunks] == [c.id for c in first.chunks]
     assert np.allclose(loaded.vectors(), first.vectors())
-    assert loaded.sentences == first.sentences and len(first.sentences) > len(first.chunks)
+    assert np.array_equal(loaded.sentence_spans.rows, first.sentence_spans.rows)
+    assert loaded.sentence_spans.doc_ids == first.sentence_spans.doc_ids
+    assert len(first.sentence_spans) > len(first.chunks)
     assert np.array_equal(loaded.sentence_vectors, first.sentence_vectors)
-    doc_id, start, end = first.sentences[7]  # a stored vector is the sentence's own vector
+    doc_id, start, end = first.sentence_spans.span(7)  # the sentence's own vector is stored
     text = first.documents[doc_id].text[start:end]
     fresh = get_embedder(fresh_settings.embedding_model).embed([text], "passage")[0]
     assert np.allclose(loaded.sentence_vector(doc_id, start), fresh, atol=1e-5)
@@ -53,25 +59,29 @@ def test_round_trip_and_incremental(tmp_path: Path, fresh_settings: Settings) ->
     assert report.removed == ["003_381e195bb81b0210.txt"]
     assert report.chunks_embedded == 1
     assert "003_381e195bb81b0210.txt" not in updated.documents
-    assert {c.doc_id for c in updated.chunks} == set(updated.documents)
+    assert {c.doc_id for c in updated.chunks} == set(updated.documents)  # compacted: all live
     assert updated.index.ntotal == len(updated.chunks)
     # kept vectors are the same vectors, not re-embedded ones in another order
     kept = [i for i, c in enumerate(first.chunks) if c.doc_id == "000_975379ed672e047b.txt"]
     now = [i for i, c in enumerate(updated.chunks) if c.doc_id == "000_975379ed672e047b.txt"]
     assert np.allclose(first.vectors()[kept], updated.vectors()[now])
     # the same for the sentences: kept ones keep their vectors, new ones are added
-    assert {d for d, _, _ in updated.sentences} == set(updated.documents)
-    for doc_id, start, _ in first.sentences:
+    assert {d for _, (d, _, _) in _live(updated.sentence_spans)} == set(updated.documents)
+    for _, (doc_id, start, _) in _live(first.sentence_spans):
         if doc_id == "000_975379ed672e047b.txt":
             before = first.sentence_vector(doc_id, start)
             assert np.array_equal(before, updated.sentence_vector(doc_id, start))
     assert updated.sentence_vector("001_00b606b2294fa235.txt", 0) is not None
-    assert len(updated.sentences) == len(updated.sentence_vectors)
+    assert len(updated.sentence_spans) == len(updated.sentence_vectors)
     # only the files the manifest names are left
     manifest = json.loads((fresh_settings.index_dir / MANIFEST).read_text())
-    data_files = {p.name for p in fresh_settings.index_dir.glob("*-*.*")}
-    names = ("vectors_file", "metadata_file", "sentences_file")
+    data_files = {p.name for p in fresh_settings.index_dir.glob("*-*")}
+    names = ("vectors_file", "metadata_file", "sentences_file", "spans_file", "bm25_dir")
     assert data_files == {manifest[name] for name in names}
+
+
+def _live(table: SpanTable) -> list[tuple[int, Span]]:
+    return [(int(row), table.span(int(row))) for row in table.live_rows()]  # type: ignore[misc]
 
 
 def test_adding_keeps_other_documents(tmp_path: Path, fresh_settings: Settings) -> None:
@@ -103,7 +113,7 @@ def _damage(settings: Settings, which: str, how: str) -> None:
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("which", ["vectors", "metadata", "sentences"])
+@pytest.mark.parametrize("which", ["vectors", "metadata", "sentences", "spans"])
 @pytest.mark.parametrize("how", ["flip", "truncate", "empty"])
 def test_corrupt_index_gives_a_clear_error(built: Settings, which: str, how: str) -> None:
     fresh_settings = built
@@ -225,3 +235,94 @@ def test_a_corrupt_bm25_file_gives_a_clear_error(built: Settings) -> None:
     victim.write_bytes(victim.read_bytes()[:-3] + b"xyz")
     with pytest.raises(IndexProblem, match=r"corrupt.*rag index --rebuild"):
         load(built.index_dir, built)
+
+
+def _code_name(i: int) -> str:
+    """A made-up word whose first five letters no other i shares (BM25 truncates)."""
+    return "ZKXWVTRPNMLJ"[i // 12] + "aeiouybcdfgh"[i % 12] + "rtlmn"[i % 5] + "quelle"
+
+
+def _archive(tmp_path: Path, articles: int) -> Path:
+    """The sample articles and short ones, each with a word of its own."""
+    corpus = _corpus_copy(tmp_path)
+    for i in range(articles):
+        name = _code_name(i)
+        (corpus / f"brief_{i:02d}.txt").write_text(
+            f"Note {i}\n\nLe projet {name} encadre les modèles d'IA dans la ville "
+            f"numéro {i}. Le texte du projet {name} sera voté au printemps.",
+            encoding="utf-8",
+        )
+    return corpus
+
+
+@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+def test_removal_marks_rows_dead_until_compaction(
+    tmp_path: Path, fresh_settings: Settings, index_type: str
+) -> None:
+    settings = fresh_settings.replace(index_type=index_type)
+    corpus = _archive(tmp_path, 30)
+    first, _ = build_index([corpus], settings)
+    before = json.loads((settings.index_dir / MANIFEST).read_text())
+    question = f"Que prévoit le projet {_code_name(7)} ?"
+    assert Retriever.from_store(first, settings).search(question, 3)[0].chunk.doc_id == (
+        "brief_07.txt"
+    )
+
+    (corpus / "brief_07.txt").unlink()
+    removed, report = build_index([corpus], settings)
+    assert report.removed == ["brief_07.txt"] and report.chunks_embedded == 0
+    after = json.loads((settings.index_dir / MANIFEST).read_text())
+    for key in ("vectors_file", "sentences_file", "bm25_dir"):  # kept, not rewritten
+        assert after[key] == before[key]
+    assert after["dead_rows"] == 1 and after["vector_count"] == before["vector_count"]
+    for store in (removed, load(settings.index_dir, settings)):
+        dead = int(store.chunk_spans.dead_rows()[0])
+        with pytest.raises(LookupError, match="removed article"):
+            store.chunks[dead]
+        assert store.sentence_vector("brief_07.txt", 0) is None
+        retriever = Retriever.from_store(store, settings)
+        for hybrid in (True, False):
+            hits = retriever.search(question, 10, hybrid=hybrid)
+            assert len(hits) == 10 and "brief_07.txt" not in {h.chunk.doc_id for h in hits}
+        assert retriever.search(_code_name(8), 1)[0].chunk.doc_id == "brief_08.txt"
+
+    (corpus / "brief_08.txt").write_text(f"Note 8\n\nLe projet {_code_name(8)} est abandonné.")
+    updated, report = build_index([corpus], settings)  # update: dead rows + appended rows
+    assert report.updated == ["brief_08.txt"] and report.chunks_embedded == 1
+    assert updated.manifest["dead_rows"] == 2
+    hit = Retriever.from_store(updated, settings).search(_code_name(8), 1)[0]
+    assert "abandonné" in hit.chunk.text and hit.chunk.doc_id == "brief_08.txt"
+
+    for i in range(10):  # past COMPACT_AT: rebuilt without the dead rows
+        (corpus / f"brief_{10 + i:02d}.txt").unlink()
+    compacted, _ = build_index([corpus], settings)
+    assert compacted.manifest["dead_rows"] == 0
+    assert compacted.index.ntotal == len(compacted.chunks) == len(list(compacted.chunks.live()))
+    vectors = compacted.vectors()
+    assert list(compacted.index.search(vectors, 1)[1][:, 0]) == list(range(len(vectors)))
+
+
+def test_unchanged_files_are_not_read_again(
+    monkeypatch, tmp_path: Path, fresh_settings: Settings
+) -> None:
+    """A file with the path, size and modification time it was indexed with is not read
+    and cleaned again (at 100k passages, reading every article cost seconds)."""
+    corpus = _corpus_copy(tmp_path)
+    settled = time.time() - 60
+    for path in corpus.iterdir():
+        os.utime(path, (settled, settled))
+    build_index([corpus], fresh_settings)
+    reads: list[str] = []
+    original = corpus_module.read_document
+    monkeypatch.setattr(
+        corpus_module,
+        "read_document",
+        lambda path, *a, **k: reads.append(path.name) or original(path, *a, **k),
+    )
+    _, report = build_index([corpus], fresh_settings)
+    assert reads == [] and len(report.unchanged) == 5 and not report.changed
+
+    changed = corpus / "001_00b606b2294fa235.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nUne phrase ajoutée à la fin.")
+    _, report = build_index([corpus], fresh_settings)
+    assert reads == [changed.name] and report.updated == [changed.name]

@@ -63,9 +63,7 @@ def source_html(assistant: Assistant, citation: Citation) -> str:
 
 def corpus_rows(assistant: Assistant) -> list[list[Any]]:
     store = assistant.store
-    counts: dict[str, int] = {}
-    for chunk in store.chunks:
-        counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+    counts = store.chunk_spans.counts()
     suspect = "⚠️ addresses an AI reader: ranked last; those sentences are never used"
     return [
         [
