@@ -44,9 +44,11 @@ def _fmt(value: Any) -> str:
 
 
 def columns(results: dict[str, Any]) -> list[tuple[str, str]]:
-    """(mode, split) pairs, dev and test side by side for each mode."""
+    """(mode, split) pairs, dev and test side by side for each mode; a split that was
+    not run (`--split dev`) has no column."""
     modes = list(results["modes"]) or ["retrieval"]
-    return [(m, split) for m in modes for split in SPLIT_COLUMNS]
+    ran = [s for s in SPLIT_COLUMNS if results["retrieval"]["splits"][s].get("questions")]
+    return [(m, split) for m in modes for split in ran or SPLIT_COLUMNS]
 
 
 def summary_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:

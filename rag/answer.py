@@ -35,6 +35,7 @@ from rag.extractive import (
     ScoredSentence,
     best_answer,
     evidence_passages,
+    phrase_in_english,
     score_sentences,
 )
 from rag.generate import Generator, get_generator
@@ -326,6 +327,8 @@ class Assistant:
         citation = self._citation(1, best.hit, best.start, best.end, s, (best.start, best.end))
         if span is not None:
             text = best.text[span[0] : span[1]]
+            if turn.lang == "en":  # a date or quantity in the question's language
+                text = phrase_in_english(turn.question, text)
         else:
             text = f"« {citation.quote} »" if turn.lang == "fr" else f"“{citation.quote}”"
         return turn.answer(

@@ -251,6 +251,69 @@ def answer_phrase(question: str, sentence: str) -> tuple[int, int] | None:
     return start, end
 
 
+_ENGLISH_WORDS = {
+    **dict(
+        zip(
+            _MONTHS.split("|")[:12],
+            [m.capitalize() for m in _MONTHS.split("|")[12:]],
+            strict=True,
+        )
+    ),
+    **dict(
+        zip(
+            _WEEKDAYS.split("|"),
+            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+            strict=True,
+        )
+    ),
+    "et": "and",
+    "environ": "about",
+    "pays": "countries",
+    "ans": "years",
+    "années": "years",
+    "mois": "months",
+    "jours": "days",
+    "semaines": "weeks",
+    "entreprises": "companies",
+    "personnes": "people",
+    "milliards": "billion",
+    "millions": "million",
+}
+_ENGLISH_PHRASES = {"au moins": "at least", "plus de": "more than", "moins de": "less than"}
+_DROPPED = {"le", "les", "en"}
+
+
+def phrase_in_english(question: str, phrase: str) -> str:
+    """The answer phrase of a date or quantity question in English ("le 18 octobre" →
+    "18 October", "les 1er et 2 novembre" → "1 and 2 November", "environ 100 pays" →
+    "about 100 countries"), word for word; as it is when a word is not in the table
+    (names, places and other phrases are never translated: "Mars" may be a name)."""
+    if _kind(question) not in ("date", "number"):
+        return phrase
+    return _in_english(phrase) or phrase
+
+
+def _in_english(phrase: str) -> str | None:
+    text = phrase.strip()
+    for french, english in _ENGLISH_PHRASES.items():
+        text = re.sub(rf"\b{french}\b", english.replace(" ", "_"), text, flags=re.IGNORECASE)
+    out = []
+    for word in text.split():
+        lower = word.lower()
+        if lower in _DROPPED and not out:
+            continue
+        if lower == "en" and out and out[-1] == "and":
+            continue  # "en juillet et en octobre"
+        if re.fullmatch(r"\d+er", lower):
+            word = lower[:-2]
+        elif lower in _ENGLISH_WORDS:
+            word = _ENGLISH_WORDS[lower]
+        elif not re.fullmatch(r"[\d\u202f.,%]+|[a-z]+_[a-z]+", lower):
+            return None  # a word this table cannot translate: the phrase stays French
+        out.append(word.replace("_", " "))
+    return " ".join(out) or None
+
+
 # ---------------------------------------------------------------- evidence for the model
 
 

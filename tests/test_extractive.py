@@ -10,7 +10,12 @@ import pytest
 
 from rag.answer import Assistant
 from rag.embed import MemoEmbedder
-from rag.extractive import answer_phrase, evidence_passages, score_sentences
+from rag.extractive import (
+    answer_phrase,
+    evidence_passages,
+    phrase_in_english,
+    score_sentences,
+)
 from rag.verify import split_answer
 
 DATELINE = (
@@ -53,6 +58,22 @@ DATELINE = (
 def test_the_phrase_that_answers(question: str, sentence: str, phrase: str) -> None:
     span = answer_phrase(question, sentence)
     assert span is not None and sentence[span[0] : span[1]] == phrase
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase", "english"),
+    [
+        ("When was the forum held?", "le 18 octobre", "18 October"),
+        ("When did the meetings take place?", "les 1er et 2 novembre", "1 and 2 November"),
+        ("When did they meet?", "en juillet et en octobre 2023", "July and October 2023"),
+        ("How many countries signed?", "environ 100 pays", "about 100 countries"),
+        ("How many companies took part?", "au moins 20 entreprises", "at least 20 companies"),
+        ("How many models does China have?", "130 grands modèles", "130 grands modèles"),
+        ("Who spoke at the summit?", "Mars", "Mars"),  # a name is never translated
+    ],
+)
+def test_a_date_or_quantity_is_given_in_english(question: str, phrase: str, english: str) -> None:
+    assert phrase_in_english(question, phrase) == english
 
 
 def test_no_phrase_when_the_question_asks_for_no_kind_of_fact() -> None:
