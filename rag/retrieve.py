@@ -3,6 +3,8 @@ reciprocal rank fusion of the two, with a cap on passages per article so that
 one source cannot take over the top-k, no place for passages that are not
 prose (keyword lists written to win retrieval), and the passages of articles that
 address an AI reader (planted instructions, active markup) only after all the others.
+The rows of removed articles (dead until the index is compacted, see `rag.store`) are
+skipped by both searches.
 
 No reranker: none ships in a pip package that works offline (see README, "Models").
 """

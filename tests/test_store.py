@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -326,3 +328,20 @@ def test_unchanged_files_are_not_read_again(
     changed.write_text(changed.read_text(encoding="utf-8") + "\nUne phrase ajoutée à la fin.")
     _, report = build_index([corpus], fresh_settings)
     assert reads == [changed.name] and report.updated == [changed.name]
+
+
+def test_a_span_table_pointing_nowhere_is_refused(built: Settings) -> None:
+    """A spans file whose checksum was made to match but whose article codes point past
+    the list of articles: refused with the way out, never an IndexError mid-question."""
+    manifest = json.loads((built.index_dir / MANIFEST).read_text())
+    path = built.index_dir / manifest["spans_file"]
+    with np.load(path, allow_pickle=False) as spans:
+        chunks, sentences = spans["chunks"].copy(), spans["sentences"]
+    chunks[3, 0] = 999
+    buffer = io.BytesIO()
+    np.savez(buffer, chunks=chunks, sentences=sentences)
+    path.write_bytes(buffer.getvalue())
+    manifest["spans_sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    (built.index_dir / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexProblem, match=r"code out of range.*rag index --rebuild"):
+        load(built.index_dir, built)
