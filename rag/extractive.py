@@ -63,8 +63,8 @@ _ASKS = (
     (re.compile(r"\b(who|whom|qui)\b", re.IGNORECASE), "person", _PERSON),
     (
         re.compile(
-            r"\b(when|quand|what day|which day|quel jour|quelle date|what date|"
-            r"quelle année|which year|what year)\b",
+            r"\b(when|quand|(?:what|which) (?:days?|dates?|months?|years?)|"
+            r"quel(?:le)?s? (?:jours?|dates?|mois|années?))\b",
             re.IGNORECASE,
         ),
         "date",

@@ -53,6 +53,16 @@ DATELINE = (
             "Ces rassemblements, qui ont eu lieu en juillet et en octobre 2023, sont restés.",
             "en juillet et en octobre 2023",
         ),
+        (
+            "On which dates did Britain bring the experts together?",
+            "La Grande-Bretagne réunira des experts les 1er et 2 novembre pour discuter.",
+            "les 1er et 2 novembre",
+        ),
+        (
+            "In which month and year was he appointed?",
+            "Il a été nommé à ce poste en décembre 2022, selon le ministère.",
+            "en décembre 2022",
+        ),
     ],
 )
 def test_the_phrase_that_answers(question: str, sentence: str, phrase: str) -> None:
