@@ -122,7 +122,7 @@ def run(out: Path, generation: bool) -> dict[str, Any]:
         figures["reindex_unchanged_s"] = time.perf_counter() - started
         figures["reindex_unchanged_embedded"] = again.chunks_embedded
 
-        figures["index_sentences"] = len(store.sentences)
+        figures["index_sentences"] = len(store.sentence_spans)
         assistant = Assistant(settings)
         retriever = assistant.retriever()
         questions = [q.question for q in load_questions(DEFAULT_QUESTIONS)[:40]]
