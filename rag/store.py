@@ -266,7 +266,7 @@ def _save_bm25(bm25: bm25s.BM25 | None, index_dir: Path) -> tuple[str | None, di
     tmp = index_dir / f".bm25-tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     bm25.save(str(tmp))
-    files = {p.name: _sha256(p.read_bytes()) for p in sorted(tmp.iterdir())}
+    files = {p.name: _file_sha256(p) for p in sorted(tmp.iterdir())}
     name = "bm25-" + _sha256(json.dumps(files, sort_keys=True).encode())[:16]
     if (index_dir / name).exists():
         shutil.rmtree(tmp)
@@ -286,16 +286,18 @@ def _load_bm25(index_dir: Path, name: str | None, files: dict[str, str]) -> bm25
         raise IndexProblem(f"the BM25 index {name} is unreadable; {REBUILD_HINT}") from exc
 
 
+def _file_sha256(path: Path) -> str:
+    """Read through a memory map: no copy of a 300 MB file in memory."""
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return _sha256(b"")  # an empty file cannot be mapped
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return hashlib.sha256(mapped).hexdigest()
+
+
 def _check_file(path: Path, expected_sha: str) -> Path:
-    """The file's SHA-256 read through a memory map: no copy of a 300 MB file in memory."""
     try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size == 0:
-                sha = _sha256(b"")
-            else:
-                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                    sha = hashlib.sha256(mapped).hexdigest()
+        sha = _file_sha256(path)
     except OSError as exc:
         raise IndexProblem(f"index file {path.name} is missing; {REBUILD_HINT}") from exc
     if sha != expected_sha:
@@ -312,9 +314,9 @@ def _read_manifest(index_dir: Path, settings: Settings) -> tuple[dict[str, Any],
         manifest = json.loads(manifest_bytes.decode("utf-8"))
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexProblem(f"the index was written by another version of rag; {REBUILD_HINT}")
-        for key in ("vectors", "metadata", "sentences", "spans"):
-            str(manifest[f"{key}_file"]), str(manifest[f"{key}_sha256"])
-        dict(manifest["bm25_files"]), manifest["bm25_dir"]
+        missing = [k for k in _kept_keys(*ROW_ALIGNED, "spans", "metadata") if k not in manifest]
+        if missing or not isinstance(manifest["bm25_files"], dict):
+            raise ValueError(f"missing or malformed: {missing or 'bm25_files'}")
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexProblem(f"the index manifest is unreadable; {REBUILD_HINT}") from exc
     if manifest.get("embedding_model") != settings.embedding_model:
@@ -483,7 +485,8 @@ def build_index(
         if old is not None and _patchable(old, gone, new, index_type):
             store = _patched(old, documents, gone, new)
         else:
-            store = _rebuilt(old, documents, kept, new, settings.embedding_model, index_type)
+            empty = _empty_store(new.vectors.shape[1], settings.embedding_model)
+            store = _rebuilt(old or empty, documents, kept, new, index_type)
         store.signatures = _signatures(store, loaded.signatures, old)
         save(store, index_dir, index_type)
         report.chunks_embedded = len(new.chunks)
@@ -559,52 +562,46 @@ def _patched(
     return store
 
 
+def _empty_store(dim: int, embedding_model: str) -> IndexStore:
+    """What a first build starts from."""
+    return IndexStore(
+        {},
+        SpanTable.from_spans([]),
+        new_faiss_index(dim, "flat"),
+        embedding_model,
+        sentence_vectors=np.zeros((0, dim), np.float32),
+    )
+
+
 def _rebuilt(
-    old: IndexStore | None,
+    old: IndexStore,
     documents: dict[str, Document],
     kept: dict[str, Document],
     new: _NewRows,
-    embedding_model: str,
     index_type: str,
 ) -> IndexStore:
     """A new index from the kept articles' stored vectors and the new ones: dead rows
     left out, row order by article."""
-    chunk_rows: list[int] = []
-    sentence_rows: list[int] = []
-    if old is not None:
-        chunks_by_doc = old.chunk_spans.rows_by_document()
-        sentences_by_doc = old.sentence_spans.rows_by_document()
-        for doc_id in kept:
-            chunk_rows += chunks_by_doc.get(doc_id, [])
-            sentence_rows += sentences_by_doc.get(doc_id, [])
-    dim = new.vectors.shape[1]
-    empty = np.zeros((0, dim), np.float32)
-    old_vectors = old.vectors()[chunk_rows] if old is not None and chunk_rows else empty
-    old_sentence_vectors = (
-        old.sentence_vectors[sentence_rows] if old is not None and sentence_rows else empty
-    )
-    index = new_faiss_index(dim, index_type)
-    vectors = np.vstack([old_vectors, new.vectors]).astype(np.float32)
+    chunks_by_doc = old.chunk_spans.rows_by_document()
+    sentences_by_doc = old.sentence_spans.rows_by_document()
+    chunk_rows = [r for doc_id in kept for r in chunks_by_doc.get(doc_id, [])]
+    sentence_rows = [r for doc_id in kept for r in sentences_by_doc.get(doc_id, [])]
+    index = new_faiss_index(new.vectors.shape[1], index_type)
+    vectors = np.vstack([old.vectors()[chunk_rows], new.vectors]).astype(np.float32)
     if len(vectors):
         index.add(vectors)
-    old_chunks = [old.chunks[r] for r in chunk_rows] if old is not None else []
-    old_non_prose = old.non_prose_rows if old is not None else frozenset()
-    old_planted = old.planted_documents if old is not None else frozenset()
-    chunks = old_chunks + new.chunks
+    chunks = [old.chunks[r] for r in chunk_rows] + new.chunks
+    old_sentences = [old.sentence_spans.span(r) for r in sentence_rows]
     return IndexStore(
         documents,
         SpanTable.from_spans((c.doc_id, c.start, c.end) for c in chunks),
         index,
-        embedding_model,
-        sentence_spans=SpanTable.from_spans(
-            [old.sentence_spans.span(r) for r in sentence_rows] + new.sentences  # type: ignore[misc]
-            if old is not None
-            else new.sentences
-        ),
-        sentence_vectors=np.vstack([old_sentence_vectors, new.sentence_vectors]),
-        planted_documents=frozenset((old_planted & set(kept)) | new.planted_documents()),
+        old.embedding_model,
+        sentence_spans=SpanTable.from_spans(old_sentences + new.sentences),  # type: ignore[operator]
+        sentence_vectors=np.vstack([old.sentence_vectors[sentence_rows], new.sentence_vectors]),
+        planted_documents=frozenset((old.planted_documents & set(kept)) | new.planted_documents()),
         non_prose_rows=frozenset(
-            {i for i, r in enumerate(chunk_rows) if r in old_non_prose}
+            {i for i, r in enumerate(chunk_rows) if r in old.non_prose_rows}
             | new.non_prose(len(chunk_rows))
         ),
         bm25=bm25_index([c.text for c in chunks]),

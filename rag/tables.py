@@ -31,9 +31,7 @@ class SpanTable:
 
     @classmethod
     def from_spans(cls, spans: Iterable[Span]) -> SpanTable:
-        codes: dict[str, int] = {}
-        rows = [(codes.setdefault(d, len(codes)), s, e) for d, s, e in spans]
-        return cls(list(codes), np.array(rows, np.int32).reshape(-1, 3))
+        return cls([], np.zeros((0, 3), np.int32)).adding(spans)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -115,5 +113,5 @@ class ChunkTable:
 
     def texts(self) -> list[str]:
         """Each row's text, empty for a dead row: BM25 keeps the index's row numbers."""
-        dead = set(self.spans.dead_rows().tolist())
-        return ["" if row in dead else self[row].text for row in range(len(self))]
+        spans = (self.spans.span(row) for row in range(len(self)))
+        return ["" if s is None else self.documents[s[0]].text[s[1] : s[2]] for s in spans]
