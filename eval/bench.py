@@ -89,7 +89,7 @@ def _generation(assistant: Assistant, settings: Settings) -> dict[str, Any]:
                     "evidence_chars": budget,
                     "cache": cache,
                     "prompt_tokens": t.prompt_tokens,
-                    # the judge reads the prompt first; the answer then reuses it
+                    # the model reads the best sentences alone before it writes
                     "judge_s": t.judge_s,
                     "first_token_s": t.first_token_s,
                     "tokens_per_s": t.tokens_per_s,

@@ -4,8 +4,8 @@ on recorded answers (no model run per setting).
 Record first with every gate open, so that each question gets the model's answer,
 every sentence that passed the rule checks, and all the signals:
 
-    rag eval --split dev --modes hybrid --answer-threshold 0 --judge-threshold 0 \
-        --unverified-threshold 0 --claim-threshold 0 --out eval/out/tune
+    rag eval --split dev --modes hybrid --answer-threshold 0 --sentence-threshold 0 \
+        --claim-threshold 0 --out eval/out/tune
     python -m eval.tune eval/out/tune/results.json
 
 For each setting, the claim threshold first removes the sentences it would have
@@ -19,6 +19,7 @@ F1 (unanswerable questions), among settings whose refusal precision is at least
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -29,6 +30,8 @@ from eval.metrics import key_facts_present, refusal_scores
 from rag.answer import decide
 from rag.config import Settings
 from rag.types import Signals
+
+SIGNAL_FIELDS = {f.name for f in dataclasses.fields(Signals)}  # older results hold others
 
 
 def _kept(item: dict[str, Any], claim_threshold: float) -> list[str]:
@@ -48,7 +51,8 @@ def replay(
     facts, should_refuse, refused = [], [], []
     for item in items:
         kept = _kept(item, settings.claim_threshold)
-        signals = Signals(**{**item["signals"], "sentences_verified": len(kept)})
+        recorded = {k: v for k, v in item["signals"].items() if k in SIGNAL_FIELDS}
+        signals = Signals(**{**recorded, "sentences_verified": len(kept)})
         choice = decide(signals, settings)
         should_refuse.append(not item["answerable"])
         refused.append(choice == "refuse")
@@ -82,16 +86,11 @@ def search(
             ranked.append((objective, {"extractive_threshold": t, **scores}))
         ranked.sort(key=lambda r: (-r[0], r[1]["extractive_threshold"]))
         return ranked
-    for answer_t, judge_t, unverified_t, claim_t in itertools.product(
-        _grid(0.80, 0.92, 0.02), _grid(0.0, 0.9, 0.05), _grid(0.0, 1.0, 0.05), _grid(0, 0.6, 0.05)
+    for answer_t, sentence_t, claim_t in itertools.product(
+        _grid(0.80, 0.92, 0.02), _grid(0.0, 0.8, 0.05), _grid(0, 0.6, 0.05)
     ):
-        if unverified_t < judge_t:
-            continue  # below the judge threshold everything is refused already
         settings = base.replace(
-            answer_threshold=answer_t,
-            judge_threshold=judge_t,
-            unverified_threshold=unverified_t,
-            claim_threshold=claim_t,
+            answer_threshold=answer_t, sentence_threshold=sentence_t, claim_threshold=claim_t
         )
         scores = replay(items, settings, must)
         if scores["refusal_precision"] < min_refusal_precision:
@@ -99,8 +98,7 @@ def search(
         objective = scores["key_fact_accuracy"] + scores["refusal_f1"]
         chosen = {
             "answer_threshold": answer_t,
-            "judge_threshold": judge_t,
-            "unverified_threshold": unverified_t,
+            "sentence_threshold": sentence_t,
             "claim_threshold": claim_t,
             **scores,
         }
@@ -109,8 +107,7 @@ def search(
     ranked.sort(
         key=lambda r: (
             -r[0],
-            r[1]["judge_threshold"],
-            r[1]["unverified_threshold"],
+            r[1]["sentence_threshold"],
             r[1]["claim_threshold"],
             r[1]["answer_threshold"],
         )

@@ -1,5 +1,5 @@
 """The pipeline: question → retrieve → score sentences → first (extractive) answer
-→ judge → the model's draft → verify → final `Answer`.
+→ sentence judge → the model's draft → verify → final `Answer`.
 
 `Assistant` holds what is costly to load (index, embedder, generator) and is
 what the CLI, the chat page and the evaluation all call. `stream()` yields, in
@@ -9,10 +9,11 @@ questions have the model (see `rag.model_queue`), the model's draft as it grows
 evidence is too weak, the first answer is the final one.
 
 Citation-first: the model never decides alone. Whether to refuse rests on the
-evidence score, the model's reading of the extracts (a one-token judge asked
-before it writes, and whether it wrote the fixed "not in the articles" phrase)
-and on verification: a model sentence is kept only when its cited extract
-supports it (see `rag.verify`). `decide()` is that rule, written once.
+evidence score; on the model reading each of the best sentences alone before it
+writes (a one-token judge: does this sentence give the answer?); on whether it
+wrote the fixed "not in the articles" phrase; and on verification: a model
+sentence is kept only when its cited extract supports it (see `rag.verify`).
+`decide()` is that rule, written once.
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ from rag.prompts import (
     LANGUAGES,
     answer_messages,
     claim_messages,
-    judge_messages,
     message,
     phrases,
     prompt_language,
     prompts_version,
+    sentence_messages,
 )
 from rag.retrieve import Retriever
 from rag.store import MANIFEST, BuildReport, IndexStore, Progress, build_index, load
@@ -82,8 +83,8 @@ ANSWER_SETTINGS = (
     "support_threshold",
     "cross_support_threshold",
     "claim_threshold",
-    "judge_threshold",
-    "unverified_threshold",
+    "judged_sentences",
+    "sentence_threshold",
 )
 
 
@@ -91,11 +92,9 @@ def reply_language(question: str) -> str:
     return prompt_language(detect_language(question))
 
 
-def ask_yes_no(
-    generator: Generator, messages: list[dict[str, str]], prompts_dir: Path, lang: str
-) -> float:
-    """P(yes) for a yes/no question put in `lang`, with that language's yes and no words."""
-    yes, no = (message(prompts_dir, lang, key) for key in ("judge_yes", "judge_no"))
+def ask_yes_no(generator: Generator, messages: list[dict[str, str]], prompts_dir: Path) -> float:
+    """P(yes) for a yes/no question; the judge prompts are French, like the articles."""
+    yes, no = (message(prompts_dir, "fr", key) for key in ("judge_yes", "judge_no"))
     return generator.yes_probability(messages, yes, no)
 
 
@@ -109,18 +108,14 @@ def decide(signals: Signals, settings: Settings) -> str:
         return "refuse"
     if extractive:  # the evidence score is the only signal
         return "extractive"
-    if signals.judge_yes is not None and signals.judge_yes < settings.judge_threshold:
+    if signals.sentence_yes is not None and signals.sentence_yes < settings.sentence_threshold:
         return "refuse"
     if signals.model_refused is None:  # the model has not written yet
         return "model"
     if signals.model_refused:
         return "refuse"
     kept = signals.sentences_verified if settings.mode == "hybrid" else signals.sentences_written
-    if kept:
-        return "model"
-    if signals.judge_yes is not None and signals.judge_yes < settings.unverified_threshold:
-        return "refuse"
-    return "extractive"
+    return "model" if kept else "extractive"
 
 
 class Assistant:
@@ -180,15 +175,21 @@ class Assistant:
         return self._generator or get_generator((settings or self.settings).generator_model)
 
     def warm_up(self) -> None:
-        """Load the model and read each language's fixed instructions once, so that the
-        first visitor does not pay for them (llama.cpp keeps one cache per language)."""
+        """Load the model and read each prompt family's fixed instructions once (the
+        answer in each language, the two judges), so that the first visitor does not
+        pay for them: llama.cpp keeps one cache per family."""
         s = self.settings
         with MODEL_QUEUE.turn():  # questions that arrive meanwhile wait in line
             generator = self.generator(s)
             for lang in LANGUAGES:
                 messages = answer_messages(s.prompts_dir, lang, "?", ["…"], self.canary)
-                judge = judge_messages(messages, s.prompts_dir, lang)
-                ask_yes_no(generator, judge, s.prompts_dir, lang)
+                for _ in generator.stream(messages, 1):
+                    pass
+            for judge in (
+                sentence_messages(s.prompts_dir, "?", "…"),
+                claim_messages(s.prompts_dir, "…", "…"),
+            ):
+                ask_yes_no(generator, judge, s.prompts_dir)
 
     # ------------------------------------------------------------ questions
 
@@ -353,13 +354,16 @@ class Assistant:
             s.prompts_dir, turn.lang, turn.question, [e.text for e in evidence], self.canary
         )
         judge_started = time.perf_counter()
-        judge = ask_yes_no(
-            generator, judge_messages(messages, s.prompts_dir, turn.lang), s.prompts_dir, turn.lang
+        sentence_yes = max(
+            ask_yes_no(
+                generator, sentence_messages(s.prompts_dir, turn.question, x.text), s.prompts_dir
+            )
+            for x in scored[: max(1, s.judged_sentences)]
         )
         turn.timings = replace(turn.timings, judge_s=time.perf_counter() - judge_started)
-        turn.signals = replace(turn.signals, judge_yes=judge)
+        turn.signals = replace(turn.signals, sentence_yes=sentence_yes)
         if decide(turn.signals, s) == "refuse":
-            yield self._refusal(turn, "the model found no answer in the extracts")
+            yield self._refusal(turn, "the model found no sentence that gives the answer")
             return
         draft = yield from self._draft(turn, generator, messages)
         turn.draft = draft
@@ -369,7 +373,7 @@ class Assistant:
 
         def judge_claim(passage: str, claim: str) -> float:  # asked in French, like the extracts
             return ask_yes_no(
-                generator, claim_messages(s.prompts_dir, passage, claim), s.prompts_dir, "fr"
+                generator, claim_messages(s.prompts_dir, passage, claim), s.prompts_dir
             )
 
         checked, dropped = check_draft(
@@ -391,12 +395,7 @@ class Assistant:
         )
         choice = decide(turn.signals, s)
         if choice == "refuse":
-            note = "the model wrote that the extracts do not answer"
-            if not turn.signals.model_refused:
-                note = (
-                    "no sentence of the model could be verified, and it judged the extracts silent"
-                )
-            yield self._refusal(turn, note)
+            yield self._refusal(turn, "the model wrote that the extracts do not answer")
         elif choice == "extractive":
             note = "the model's answer could not be verified; the extracts answer"
             yield turn.finish(first, notes=(note,))
@@ -409,23 +408,23 @@ class Assistant:
         """Stream the model's text to the caller; return it whole, with its timings."""
         s = turn.settings
         stats: dict[str, Any] = {}
-        gen_started = time.perf_counter()
-        first_token: float | None = None
+        first_token_at: float | None = None
         draft = ""
         for piece in generator.stream(messages, s.max_new_tokens, stats):
-            if piece and first_token is None:
-                first_token = time.perf_counter() - turn.started
+            if piece and first_token_at is None:
+                first_token_at = time.perf_counter()
             draft += piece
             yield draft
-        seconds = time.perf_counter() - gen_started
         tokens = generator.count_tokens(draft)
+        # decoding only: reading the prompt is in the time to the first token
+        decoding = time.perf_counter() - first_token_at if first_token_at else 0.0
         turn.timings = replace(
             turn.timings,
-            first_token_s=first_token,
+            first_token_s=first_token_at - turn.started if first_token_at else None,
             tokens=tokens,
             prompt_tokens=stats.get("prompt_tokens", 0),
             cached_prompt_tokens=stats.get("cached_tokens", 0),
-            tokens_per_s=tokens / seconds if tokens and seconds else None,
+            tokens_per_s=(tokens - 1) / decoding if tokens > 1 and decoding else None,
         )
         return draft
 

@@ -72,26 +72,25 @@ def answer_messages(
     return [{"role": "system", "content": system}, {"role": "user", "content": user.strip()}]
 
 
-def judge_messages(answer: list[dict[str, str]], prompts_dir: Path, language: str) -> list[dict]:
-    """The answer prompt with a yes/no check appended to its user message: it shares the
-    cached system message and extracts, and is asked before the model writes anything
-    (asked after, the model only confirms its own answer)."""
-    check = render(prompts_dir, f"judge_check_{prompt_language(language)}.txt").strip()
-    return [answer[0], {"role": "user", "content": f"{answer[1]['content']}\n\n{check}"}]
+def _yes_no_messages(prompts_dir: Path, name: str, **fields: str) -> list[dict[str, str]]:
+    """A fresh, short context: the system template `name`.txt and the user template
+    `name`_user.txt, asked in French with a French yes/no (the extracts are French)."""
+    fields = {key: " ".join(value.split()) for key, value in fields.items()}
+    return [
+        {"role": "system", "content": template(prompts_dir, f"{name}.txt").strip()},
+        {"role": "user", "content": render(prompts_dir, f"{name}_user.txt", **fields).strip()},
+    ]
 
 
 def claim_messages(prompts_dir: Path, passage: str, claim: str) -> list[dict[str, str]]:
-    """A fresh, short context asking whether `passage` states `claim` (in French, with a
-    French yes/no, whatever the claim's language: the extracts are French)."""
-    return [
-        {"role": "system", "content": template(prompts_dir, "judge_claim.txt").strip()},
-        {
-            "role": "user",
-            "content": render(
-                prompts_dir, "judge_claim_user.txt", passage=" ".join(passage.split()), claim=claim
-            ).strip(),
-        },
-    ]
+    """Does `passage` state `claim` (whatever the claim's language)?"""
+    return _yes_no_messages(prompts_dir, "judge_claim", passage=passage, claim=claim)
+
+
+def sentence_messages(prompts_dir: Path, question: str, sentence: str) -> list[dict[str, str]]:
+    """Does `sentence` give what `question` asks for? The question comes first, so that
+    llama.cpp reads it once for all the sentences judged."""
+    return _yes_no_messages(prompts_dir, "judge_sentence", question=question, sentence=sentence)
 
 
 @functools.lru_cache(maxsize=4)

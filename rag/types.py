@@ -66,7 +66,7 @@ class Timings:
     retrieval_ms: float = 0.0
     first_answer_s: float | None = None  # the extractive answer, from the question
     queue_wait_s: float = 0.0  # waiting for the model while it answered other questions
-    judge_s: float | None = None
+    judge_s: float | None = None  # the model reading before it writes: sentence and extract judges
     first_token_s: float | None = None  # the model's first token, from the question
     total_s: float = 0.0
     tokens: int = 0
@@ -88,7 +88,7 @@ class Signals:
     """What the refusal decision and the choice of answer rested on."""
 
     evidence_score: float | None = None  # best sentence score (similarity + overlap)
-    judge_yes: float | None = None  # P("the extracts give what is asked")
+    sentence_yes: float | None = None  # best P("this sentence gives the answer") of the top few
     model_refused: bool | None = None
     sentences_written: int = 0
     sentences_verified: int = 0

@@ -5,28 +5,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from rag.answer import Assistant, decide
-from rag.config import Settings
+from rag.config import PROMPTS_DIR, Settings
+from rag.prompts import template
 from rag.types import Answer, Signals
 
 QUESTION = "Combien de grands modèles linguistiques la Chine compte-t-elle ?"
 
 
 class ScriptedGenerator:
-    """Writes a fixed reply ('{canary}' becomes the prompt's canary) and judges with a
-    fixed probability; records what it was asked."""
+    """Writes a fixed reply ('{canary}' becomes the prompt's canary) and judges with
+    fixed probabilities (one for the sentences read alone, one for everything else);
+    records what it was asked."""
 
     name = "scripted"
     sha256 = None
     load_seconds = 0.0
 
-    def __init__(self, reply: str, judge: float = 0.9) -> None:
+    def __init__(self, reply: str, judge: float = 0.9, sentence_judge: float = 0.9) -> None:
         self.reply = reply
         self.judge = judge
+        self.sentence_judge = sentence_judge
         self.messages: list[dict[str, str]] = []
         self.judged: list[list[dict[str, str]]] = []
         self.words_sent = 0
@@ -44,6 +48,8 @@ class ScriptedGenerator:
 
     def yes_probability(self, messages: list[dict[str, str]], yes: str, no: str) -> float:
         self.judged.append(messages)
+        if messages[0]["content"] == template(PROMPTS_DIR, "judge_sentence.txt").strip():
+            return self.sentence_judge
         return self.judge
 
     def count_tokens(self, text: str) -> int:
@@ -51,9 +57,13 @@ class ScriptedGenerator:
 
 
 def _scripted(
-    settings: Settings, reply: str, mode: str = "hybrid", judge: float = 0.9
+    settings: Settings,
+    reply: str,
+    mode: str = "hybrid",
+    judge: float = 0.9,
+    sentence_judge: float = 0.9,
 ) -> tuple[Assistant, ScriptedGenerator]:
-    generator = ScriptedGenerator(reply, judge)
+    generator = ScriptedGenerator(reply, judge, sentence_judge)
     return Assistant(settings.replace(mode=mode), generator=generator), generator
 
 
@@ -77,7 +87,7 @@ def test_first_answer_then_draft_then_final(sample_settings: Settings) -> None:
 
 
 def test_claim_the_judge_reads_as_unstated_is_dropped(sample_settings) -> None:
-    settings = sample_settings.replace(claim_threshold=0.5, unverified_threshold=0.2)
+    settings = sample_settings.replace(claim_threshold=0.5)
     assistant, _ = _scripted(settings, "La Chine compte au moins 130 modèles [1].", judge=0.3)
     answer = assistant.ask(QUESTION)
     assert answer.mode == "extractive"  # its only sentence was dropped; the quote stands
@@ -119,21 +129,24 @@ def test_a_wrong_citation_is_pointed_at_the_supporting_passage(sample_settings) 
     assert any("pointed at the supporting passage" in n for n in answer.notes)
 
 
-def test_judge_below_threshold_refuses_without_writing(sample_settings) -> None:
-    settings = sample_settings.replace(judge_threshold=0.3)
-    assistant, generator = _scripted(settings, "Invented [1].", judge=0.05)
+def test_no_sentence_giving_the_answer_refuses_without_writing(sample_settings) -> None:
+    settings = sample_settings.replace(sentence_threshold=0.3)
+    assistant, generator = _scripted(settings, "Invented [1].", sentence_judge=0.05)
     events = _events(assistant)
     final = events[-1]
     assert isinstance(final, Answer) and final.refused and not final.citations
     assert generator.words_sent == 0  # the model was never asked to write
-    assert final.signals.judge_yes == 0.05
+    assert final.signals.sentence_yes == 0.05
+    assert len(generator.judged) == settings.judged_sentences  # each read on its own
+    questions = {m[1]["content"].splitlines()[0] for m in generator.judged}
+    assert questions == {f"Question : {QUESTION}"}  # asked first: one cached prefix
     assert isinstance(events[0], Answer) and not events[0].final  # the instant answer came first
 
 
-def test_a_middling_judge_does_not_refuse_before_the_model_writes(sample_settings) -> None:
-    settings = sample_settings.replace(judge_threshold=0.2, unverified_threshold=0.75)
+def test_a_sentence_judged_above_threshold_lets_the_model_write(sample_settings) -> None:
+    settings = sample_settings.replace(sentence_threshold=0.3)
     reply = "La Chine compte au moins 130 grands modèles linguistiques [1]."
-    assistant, generator = _scripted(settings, reply, judge=0.6)
+    assistant, generator = _scripted(settings, reply, sentence_judge=0.35)
     answer = assistant.ask(QUESTION)
     assert generator.words_sent > 0 and answer.mode == "generative" and not answer.refused
 
@@ -146,14 +159,11 @@ def test_the_models_refusal_phrase_is_a_refusal(sample_settings) -> None:
     assert answer.text == reply
 
 
-def test_nothing_verified_falls_back_or_refuses_by_the_judge(sample_settings) -> None:
-    reply = "Le Brésil compte 500 modèles [1]."
-    settings = sample_settings.replace(judge_threshold=0.3, unverified_threshold=0.6)
-    assistant, _ = _scripted(settings, reply, judge=0.5)
-    assert assistant.ask(QUESTION).refused  # judge 0.5 < 0.6: the extracts are silent
-    assistant, _ = _scripted(settings, reply, judge=0.8)
-    answer = assistant.ask(QUESTION)  # judge 0.8: the extracts answer; the model failed
+def test_nothing_verified_falls_back_to_the_instant_answer(sample_settings) -> None:
+    assistant, _ = _scripted(sample_settings, "Le Brésil compte 500 modèles [1].")
+    answer = assistant.ask(QUESTION)  # a sentence gives the answer; the model failed
     assert not answer.refused and answer.mode == "extractive" and "130" in answer.text
+    assert "500" not in answer.text and "Brésil" not in answer.text
 
 
 @pytest.mark.parametrize(
@@ -176,7 +186,8 @@ def test_english_question_gets_english_prompt(sample_settings) -> None:
     answer = assistant.ask("How many large language models does China have?")
     assert answer.language == "en" and answer.mode == "generative"
     assert "Answer in English" in generator.messages[0]["content"]
-    assert generator.judged[0][1]["content"].endswith("Answer yes or no.")
+    # the judges stay French, like the sentences they read; the question is as asked
+    assert generator.judged[0][1]["content"].startswith("Question : How many large")
 
 
 def test_prompt_is_tight_and_its_instructions_are_fixed(sample_settings) -> None:
@@ -203,18 +214,20 @@ def test_every_answer_records_its_provenance(sample_settings) -> None:
 
 
 def test_decide_is_the_one_refusal_rule() -> None:
-    s = Settings(answer_threshold=0.8, judge_threshold=0.3, unverified_threshold=0.6)
-    strong = Signals(evidence_score=0.9, judge_yes=0.9, model_refused=False, sentences_verified=1)
+    s = Settings(answer_threshold=0.8, sentence_threshold=0.3)
+    strong = Signals(
+        evidence_score=0.9, sentence_yes=0.9, model_refused=False, sentences_verified=1
+    )
     assert decide(strong, s) == "model"
     assert decide(Signals(evidence_score=0.7), s) == "refuse"
     assert decide(Signals(evidence_score=0.9), s) == "model"  # go on: ask the judge
-    assert decide(Signals(evidence_score=0.9, judge_yes=0.2), s) == "refuse"
-    # before the model writes, only the judge's own threshold can refuse
-    assert decide(Signals(evidence_score=0.9, judge_yes=0.5), s) == "model"
-    assert decide(Signals(evidence_score=0.9, judge_yes=0.9, model_refused=True), s) == "refuse"
-    unverified = Signals(evidence_score=0.9, judge_yes=0.5, model_refused=False)
-    assert decide(unverified, s) == "refuse"
-    silent_model = Signals(evidence_score=0.9, judge_yes=0.7, model_refused=False)
-    assert decide(silent_model, s) == "extractive"
-    written = Signals(evidence_score=0.9, judge_yes=0.9, model_refused=False, sentences_written=1)
+    assert decide(Signals(evidence_score=0.9, sentence_yes=0.1), s) == "refuse"
+    assert decide(Signals(evidence_score=0.9, sentence_yes=0.5), s) == "model"
+    assert decide(replace(strong, model_refused=True), s) == "refuse"
+    assert decide(replace(strong, sentences_verified=0), s) == "extractive"
+    assert decide(replace(strong, sentence_yes=0.1), s) == "refuse"  # verified, still refused
+    written = Signals(
+        evidence_score=0.9, sentence_yes=0.9, model_refused=False, sentences_written=1
+    )
     assert decide(written, s.replace(mode="generative")) == "model"
+    assert decide(written, s.replace(mode="extractive")) == "extractive"

@@ -85,19 +85,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="claim-to-source similarity needed for support (per model)",
     )
     parser.add_argument(
-        "--judge-threshold",
+        "--sentence-threshold",
         type=float,
-        help="refuse when the model judges the extracts silent with P(yes) below this",
+        help="refuse when no judged sentence gives the answer with P(yes) above this",
     )
     parser.add_argument(
         "--claim-threshold",
         type=float,
         help="drop a model sentence the model judges unstated by its passage below this",
-    )
-    parser.add_argument(
-        "--unverified-threshold",
-        type=float,
-        help="when nothing the model wrote verifies, refuse if P(yes) is below this",
     )
 
 
@@ -186,9 +181,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "index_type",
         "answer_threshold",
         "support_threshold",
-        "judge_threshold",
+        "sentence_threshold",
         "claim_threshold",
-        "unverified_threshold",
     )
     changes = {field: getattr(args, field, None) for field in fields}
     settings = Settings().replace(**{k: v for k, v in changes.items() if v is not None})
