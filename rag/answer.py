@@ -348,11 +348,6 @@ class Assistant:
         turn.provenance = replace(
             turn.provenance, generator=generator.name, generator_sha256=generator.sha256
         )
-        docs = {d: self._document(d).text for d in {x.hit.chunk.doc_id for x in scored}}
-        evidence = evidence_passages(scored, docs, s.evidence_chars, s.evidence_sentences)
-        messages = answer_messages(
-            s.prompts_dir, turn.lang, turn.question, [e.text for e in evidence], self.canary
-        )
         judge_started = time.perf_counter()
         sentence_yes = max(
             ask_yes_no(
@@ -365,6 +360,11 @@ class Assistant:
         if decide(turn.signals, s) == "refuse":
             yield self._refusal(turn, "the model found no sentence that gives the answer")
             return
+        docs = {d: self._document(d).text for d in {x.hit.chunk.doc_id for x in scored}}
+        evidence = evidence_passages(scored, docs, s.evidence_chars, s.evidence_sentences)
+        messages = answer_messages(
+            s.prompts_dir, turn.lang, turn.question, [e.text for e in evidence], self.canary
+        )
         draft = yield from self._draft(turn, generator, messages)
         turn.draft = draft
         if self.canary in draft:

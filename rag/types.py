@@ -66,7 +66,7 @@ class Timings:
     retrieval_ms: float = 0.0
     first_answer_s: float | None = None  # the extractive answer, from the question
     queue_wait_s: float = 0.0  # waiting for the model while it answered other questions
-    judge_s: float | None = None  # the model reading before it writes: sentence and extract judges
+    judge_s: float | None = None  # the sentence judges, before the model writes
     first_token_s: float | None = None  # the model's first token, from the question
     total_s: float = 0.0
     tokens: int = 0
