@@ -13,7 +13,9 @@ dropped; then a refused question scores no key fact, and an answered one scores
 the key facts of the answer `decide` picks (the model's remaining sentences, or
 the instant extractive answer). The objective is key-fact accuracy plus refusal
 F1 (unanswerable questions), among settings whose refusal precision is at least
---min-refusal-precision; ties broken towards answering. Only dev rows are read.
+--min-refusal-precision; ties broken towards fewer judged sentences, then towards
+answering. The number of judged sentences is tried up to the number the record
+judged. Only dev rows are read.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def replay(
     for item in items:
         kept = _kept(item, settings.claim_threshold)
         recorded = {k: v for k, v in item["signals"].items() if k in SIGNAL_FIELDS}
+        recorded["sentence_yes"] = tuple(recorded.get("sentence_yes") or ())
         signals = Signals(**{**recorded, "sentences_verified": len(kept)})
         choice = decide(signals, settings)
         should_refuse.append(not item["answerable"])
@@ -86,27 +89,34 @@ def search(
             ranked.append((objective, {"extractive_threshold": t, **scores}))
         ranked.sort(key=lambda r: (-r[0], r[1]["extractive_threshold"]))
         return ranked
-    for answer_t, sentence_t, claim_t in itertools.product(
-        _grid(0.80, 0.92, 0.02), _grid(0.0, 0.8, 0.05), _grid(0, 0.6, 0.05)
+    judged_counts = range(1, base.judged_sentences + 1)  # the record judged this many
+    for judged, answer_t, sentence_t, claim_t in itertools.product(
+        judged_counts, _grid(0.80, 0.92, 0.02), _grid(0.0, 0.8, 0.05), _grid(0, 0.6, 0.05)
     ):
         settings = base.replace(
-            answer_threshold=answer_t, sentence_threshold=sentence_t, claim_threshold=claim_t
+            judged_sentences=judged,
+            answer_threshold=answer_t,
+            sentence_threshold=sentence_t,
+            claim_threshold=claim_t,
         )
         scores = replay(items, settings, must)
         if scores["refusal_precision"] < min_refusal_precision:
             continue  # too many answerable questions refused
         objective = scores["key_fact_accuracy"] + scores["refusal_f1"]
         chosen = {
+            "judged_sentences": judged,
             "answer_threshold": answer_t,
             "sentence_threshold": sentence_t,
             "claim_threshold": claim_t,
             **scores,
         }
         ranked.append((objective, chosen))
-    # ties: prefer the most permissive setting (answering over refusing)
+    # ties: fewer judges (each costs ~0.45 s before the first token), then the most
+    # permissive setting (answering over refusing)
     ranked.sort(
         key=lambda r: (
             -r[0],
+            r[1]["judged_sentences"],
             r[1]["sentence_threshold"],
             r[1]["claim_threshold"],
             r[1]["answer_threshold"],
@@ -136,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     base = Settings(mode=args.mode)
     print(f"{len(items)} dev answers; current defaults: {replay(items, base, must)}")
     for objective, chosen in search(items, base, must, args.min_refusal_precision)[: args.top]:
-        print(f"{objective:.3f} " + ", ".join(f"{k}={v:.3f}" for k, v in chosen.items()))
+        print(f"{objective:.3f} " + ", ".join(f"{k}={v:.3g}" for k, v in chosen.items()))
     return 0
 
 

@@ -108,7 +108,8 @@ def decide(signals: Signals, settings: Settings) -> str:
         return "refuse"
     if extractive:  # the evidence score is the only signal
         return "extractive"
-    if signals.sentence_yes is not None and signals.sentence_yes < settings.sentence_threshold:
+    judged = signals.sentence_yes[: settings.judged_sentences]  # fewer when tuning replays
+    if judged and max(judged) < settings.sentence_threshold:
         return "refuse"
     if signals.model_refused is None:  # the model has not written yet
         return "model"
@@ -349,7 +350,7 @@ class Assistant:
             turn.provenance, generator=generator.name, generator_sha256=generator.sha256
         )
         judge_started = time.perf_counter()
-        sentence_yes = max(
+        sentence_yes = tuple(
             ask_yes_no(
                 generator, sentence_messages(s.prompts_dir, turn.question, x.text), s.prompts_dir
             )

@@ -123,11 +123,11 @@ class Settings:
         metadata=_doc("drop a model sentence the model itself judges unstated below this"),
     )
     judged_sentences: int = field(
-        default=3,
+        default=2,
         metadata=_doc("best sentences the model reads one by one: does this one give the answer?"),
     )
     sentence_threshold: float = field(
-        default=0.25,
+        default=0.30,
         metadata=_doc("refuse when no judged sentence gives the answer with P(yes) above this"),
     )
 

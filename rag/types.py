@@ -88,7 +88,8 @@ class Signals:
     """What the refusal decision and the choice of answer rested on."""
 
     evidence_score: float | None = None  # best sentence score (similarity + overlap)
-    sentence_yes: float | None = None  # best P("this sentence gives the answer") of the top few
+    # P("this sentence gives the answer") of each judged sentence, best-ranked first
+    sentence_yes: tuple[float, ...] = ()
     model_refused: bool | None = None
     sentences_written: int = 0
     sentences_verified: int = 0

@@ -14,6 +14,7 @@ from eval.metrics import (
     reciprocal_rank,
     refusal_scores,
 )
+from eval.tune import replay, search
 from rag.config import Settings
 from rag.errors import RagError
 from ui.cli import main as rag_main
@@ -129,3 +130,33 @@ def test_rag_eval_end_to_end(sample_settings: Settings, tmp_path: Path, capsys) 
     # a threshold that cannot be met fails the run
     assert rag_main([*args[:-1], "refusal_f1=1.01"]) == 1
     assert rag_main([*args[:-2], "--fail-under", "no_such_metric=1"]) == 2
+
+
+def _recorded(qid: str, answerable: bool, sentence_yes: list[float], text: str) -> dict:
+    """One open-gates row as `rag eval` writes it: the model wrote a checked sentence."""
+    return {
+        "id": qid,
+        "split": "dev",
+        "answerable": answerable,
+        "mode_used": "generative",
+        "first_key_facts": False,
+        "sentences": [{"text": text, "supported": True, "judge": 0.9}],
+        "signals": {"evidence_score": 0.9, "sentence_yes": sentence_yes, "model_refused": False},
+    }
+
+
+def test_tuning_replays_decide_and_prefers_fewer_judged_sentences() -> None:
+    # the best sentence alone separates the two questions; the third would blur them
+    items = [
+        _recorded("a", True, [0.9, 0.1, 0.1], "Wu Zhaohui représente la Chine [1]."),
+        _recorded("u", False, [0.1, 0.2, 0.6], "Le sommet a lieu à Bletchley [1]."),
+    ]
+    must = {"a": ("Wu Zhaohui",), "u": ()}
+    base = Settings(mode="hybrid", judged_sentences=3)
+    everything_answered = replay(items, base.replace(sentence_threshold=0.0), must)
+    assert everything_answered["key_fact_accuracy"] == 1.0
+    assert everything_answered["refusal_f1"] == 0.0
+    best_objective, best = search(items, base, must)[0]
+    assert best_objective == 2.0 and best["judged_sentences"] == 1
+    assert 0.1 < best["sentence_threshold"] <= 0.9
+    assert replay(items, base.replace(sentence_threshold=0.7), must)["refusal_f1"] == 1.0

@@ -136,7 +136,7 @@ def test_no_sentence_giving_the_answer_refuses_without_writing(sample_settings) 
     final = events[-1]
     assert isinstance(final, Answer) and final.refused and not final.citations
     assert generator.words_sent == 0  # the model was never asked to write
-    assert final.signals.sentence_yes == 0.05
+    assert final.signals.sentence_yes == (0.05,) * settings.judged_sentences
     assert len(generator.judged) == settings.judged_sentences  # each read on its own
     questions = {m[1]["content"].splitlines()[0] for m in generator.judged}
     assert questions == {f"Question : {QUESTION}"}  # asked first: one cached prefix
@@ -216,18 +216,22 @@ def test_every_answer_records_its_provenance(sample_settings) -> None:
 def test_decide_is_the_one_refusal_rule() -> None:
     s = Settings(answer_threshold=0.8, sentence_threshold=0.3)
     strong = Signals(
-        evidence_score=0.9, sentence_yes=0.9, model_refused=False, sentences_verified=1
+        evidence_score=0.9, sentence_yes=(0.9,), model_refused=False, sentences_verified=1
     )
     assert decide(strong, s) == "model"
     assert decide(Signals(evidence_score=0.7), s) == "refuse"
     assert decide(Signals(evidence_score=0.9), s) == "model"  # go on: ask the judge
-    assert decide(Signals(evidence_score=0.9, sentence_yes=0.1), s) == "refuse"
-    assert decide(Signals(evidence_score=0.9, sentence_yes=0.5), s) == "model"
+    assert decide(Signals(evidence_score=0.9, sentence_yes=(0.1,)), s) == "refuse"
+    assert decide(Signals(evidence_score=0.9, sentence_yes=(0.5,)), s) == "model"
     assert decide(replace(strong, model_refused=True), s) == "refuse"
     assert decide(replace(strong, sentences_verified=0), s) == "extractive"
-    assert decide(replace(strong, sentence_yes=0.1), s) == "refuse"  # verified, still refused
+    assert decide(replace(strong, sentence_yes=(0.1,)), s) == "refuse"  # verified, still refused
     written = Signals(
-        evidence_score=0.9, sentence_yes=0.9, model_refused=False, sentences_written=1
+        evidence_score=0.9, sentence_yes=(0.9,), model_refused=False, sentences_written=1
     )
     assert decide(written, s.replace(mode="generative")) == "model"
     assert decide(written, s.replace(mode="extractive")) == "extractive"
+    # a replay with fewer judged sentences reads only the first ones
+    two_judged = Signals(evidence_score=0.9, sentence_yes=(0.1, 0.9))
+    assert decide(two_judged, s.replace(judged_sentences=1)) == "refuse"
+    assert decide(two_judged, s.replace(judged_sentences=2)) == "model"
