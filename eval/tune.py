@@ -111,7 +111,7 @@ def search(
             **scores,
         }
         ranked.append((objective, chosen))
-    # ties: fewer judges (each costs ~0.45 s before the first token), then the most
+    # ties: fewer judges (each costs ~0.7 s before the first token), then the most
     # permissive setting (answering over refusing)
     ranked.sort(
         key=lambda r: (
