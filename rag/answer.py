@@ -350,14 +350,16 @@ class Assistant:
             turn.provenance, generator=generator.name, generator_sha256=generator.sha256
         )
         judge_started = time.perf_counter()
-        sentence_yes = tuple(
-            ask_yes_no(
-                generator, sentence_messages(s.prompts_dir, turn.question, x.text), s.prompts_dir
-            )
-            for x in scored[: max(1, s.judged_sentences)]
-        )
+        sentence_yes: list[float] = []
+        for x in scored[: max(1, s.judged_sentences)]:
+            messages = sentence_messages(s.prompts_dir, turn.question, x.text)
+            sentence_yes.append(ask_yes_no(generator, messages, s.prompts_dir))
+            # One sentence above the bar settles it: the next could not refuse. With the
+            # gate open (0), every sentence is judged, so that eval.tune can replay them.
+            if 0 < s.sentence_threshold <= sentence_yes[-1]:
+                break
         turn.timings = replace(turn.timings, judge_s=time.perf_counter() - judge_started)
-        turn.signals = replace(turn.signals, sentence_yes=sentence_yes)
+        turn.signals = replace(turn.signals, sentence_yes=tuple(sentence_yes))
         if decide(turn.signals, s) == "refuse":
             yield self._refusal(turn, "the model found no sentence that gives the answer")
             return

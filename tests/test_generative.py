@@ -33,6 +33,7 @@ class ScriptedGenerator:
         self.sentence_judge = sentence_judge
         self.messages: list[dict[str, str]] = []
         self.judged: list[list[dict[str, str]]] = []
+        self.sentences_judged = 0
         self.words_sent = 0
 
     def stream(
@@ -49,6 +50,7 @@ class ScriptedGenerator:
     def yes_probability(self, messages: list[dict[str, str]], yes: str, no: str) -> float:
         self.judged.append(messages)
         if messages[0]["content"] == template(PROMPTS_DIR, "judge_sentence.txt").strip():
+            self.sentences_judged += 1
             return self.sentence_judge
         return self.judge
 
@@ -149,6 +151,16 @@ def test_a_sentence_judged_above_threshold_lets_the_model_write(sample_settings)
     assistant, generator = _scripted(settings, reply, sentence_judge=0.35)
     answer = assistant.ask(QUESTION)
     assert generator.words_sent > 0 and answer.mode == "generative" and not answer.refused
+    assert generator.sentences_judged == 1  # the first sentence settled it: no second judge
+    assert answer.signals.sentence_yes == (0.35,)
+
+
+def test_with_the_gate_open_every_sentence_is_judged_for_tuning(sample_settings) -> None:
+    settings = sample_settings.replace(sentence_threshold=0.0, judged_sentences=2)
+    reply = "La Chine compte au moins 130 grands modèles linguistiques [1]."
+    assistant, generator = _scripted(settings, reply, sentence_judge=0.9)
+    assert assistant.ask(QUESTION).signals.sentence_yes == (0.9, 0.9)
+    assert generator.sentences_judged == 2
 
 
 def test_the_models_refusal_phrase_is_a_refusal(sample_settings) -> None:
