@@ -18,6 +18,10 @@ from rag.types import Answer, Signals
 QUESTION = "Combien de grands modèles linguistiques la Chine compte-t-elle ?"
 
 
+def _is_sentence_judge(messages: list[dict[str, str]]) -> bool:
+    return messages[0]["content"] == template(PROMPTS_DIR, "judge_sentence.txt").strip()
+
+
 class ScriptedGenerator:
     """Writes a fixed reply ('{canary}' becomes the prompt's canary) and judges with
     fixed probabilities (one for the sentences read alone, one for everything else);
@@ -33,7 +37,6 @@ class ScriptedGenerator:
         self.sentence_judge = sentence_judge
         self.messages: list[dict[str, str]] = []
         self.judged: list[list[dict[str, str]]] = []
-        self.sentences_judged = 0
         self.words_sent = 0
 
     def stream(
@@ -49,10 +52,11 @@ class ScriptedGenerator:
 
     def yes_probability(self, messages: list[dict[str, str]], yes: str, no: str) -> float:
         self.judged.append(messages)
-        if messages[0]["content"] == template(PROMPTS_DIR, "judge_sentence.txt").strip():
-            self.sentences_judged += 1
-            return self.sentence_judge
-        return self.judge
+        return self.sentence_judge if _is_sentence_judge(messages) else self.judge
+
+    @property
+    def sentences_judged(self) -> int:
+        return sum(_is_sentence_judge(m) for m in self.judged)
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
