@@ -6,8 +6,9 @@ compared side by side in one run. Every figure is given for the dev split
 (where thresholds are tuned), the test split (only reported) and both.
 
 Each row keeps what the answer rested on (`signals`), what produced it
-(`provenance`), and the key facts of both the final answer and the instant
-first one, so that `eval.tune` can replay the refusal rule offline.
+(`provenance`), the model's draft before verification, and the key facts of both
+the final answer and the instant first one, so that `eval.tune` can replay the
+refusal rule offline.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ def score_answer(assistant: Assistant, q: EvalQuestion, answer: Answer) -> dict[
         "mode_used": answer.mode,
         "text": answer.text,
         "first_text": answer.first.text if answer.first else None,
+        "draft": answer.draft,
         "sentences": [dataclasses.asdict(x) for x in answer.sentences],
         "citations": [
             {"n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "quote": c.quote}
@@ -170,6 +172,7 @@ def _rejected(q: EvalQuestion, error: str) -> dict[str, Any]:
         "key_facts": False if q.answerable else None,
         "first_key_facts": False if q.answerable else None,
         "text": "",
+        "draft": "",
         "citation_recall": None,
         "citation_precision": None,
         "language_ok": False,

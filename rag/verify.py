@@ -2,10 +2,12 @@
 
 No NLI model or cross-encoder ships in a pip package that works offline, and
 cosine similarity alone cannot tell "28 countries" from "13 countries". So a
-claim counts as supported only when all three hold:
-1. every number in the claim appears in a cited passage;
+claim counts as supported only when all of these hold:
+1. every number in the claim appears in a cited passage (a count in words,
+   "five", may stand for "cinq" or "5"; digits must be digits there too);
 2. every name in the claim (capitalised words, mapped across French and
-   English by a small alias table) appears in a cited passage;
+   English by a small alias table, or rendering a French common noun of an
+   institution's name) appears in a cited passage;
 3. the claim is semantically close to its best cited sentence (a lower bar
    when claim and passage are in different languages: cross-lingual
    similarities run lower);
@@ -14,7 +16,7 @@ claim counts as supported only when all three hold:
    passage's own words that say something else ("OpenAI refused to take part"
    against "OpenAI … took part"), which the first three cannot see;
 and it must be written in the reply language.
-Deliberately left out: negation and paraphrased numbers ("a dozen").
+Deliberately left out: negation and paraphrased numbers ("a dozen", "vingt-huit").
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -34,6 +37,23 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][\w'’-]*")
 
 _COMMON_CAPITALISED = {"according", "however", "also", "in", "on", "at", "during", "both"}
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zà-ÿ][\w-]*")
+# Counts written out, so that "five years" meets "cinq ans" and "three" cannot stand for
+# "cinq". "one", "un" and "une" are left out: far more often pronouns and articles.
+_SPELLED = (
+    "two deux",
+    "three trois",
+    "four quatre",
+    "five cinq",
+    "six",
+    "seven sept",
+    "eight huit",
+    "nine neuf",
+    "ten dix",
+    "eleven onze",
+    "twelve douze",
+)  # 2, 3, …
+_NUMBER_WORDS = {w: str(n) for n, ws in enumerate(_SPELLED, 2) for w in ws.split()}
 
 
 @dataclass(frozen=True)
@@ -66,8 +86,13 @@ def _normal_number(raw: str) -> str:
     return value.lstrip("0") or "0"
 
 
-def numbers(text: str) -> set[str]:
+def _digits(text: str) -> set[str]:
     return {_normal_number(n) for n in _NUMBER.findall(text)}
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers in digits and counts in words, normalised: "cinq", "five" and "5" are "5"."""
+    return _digits(text) | {_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
 
 
 def names(text: str) -> set[str]:
@@ -87,10 +112,22 @@ def names(text: str) -> set[str]:
     return found
 
 
-def _name_in(name: str, passage_stems: set[str]) -> bool:
+def _name_in(name: str, passage_stems: set[str], common_nouns: set[str]) -> bool:
     parts = [p for p in re.split(r"[-'’]", name) if p]
     return all(
-        stem(p) in passage_stems or bool(ALIASES.get(p, set()) & passage_stems) for p in parts
+        stem(p) in passage_stems
+        or bool(ALIASES.get(p, set()) & passage_stems)
+        or _renders(p, common_nouns)
+        for p in parts
+    )
+
+
+def _renders(word: str, common_nouns: set[str]) -> bool:
+    """A capitalised English word of an institution's name ("Posts") rendering the French
+    common noun ("postes"): French capitalises only a name's first word. A person's name
+    is capitalised in its source, so it never passes this way."""
+    return len(word) >= 5 and any(
+        w[:4] == word[:4] and SequenceMatcher(None, word, w).ratio() >= 0.8 for w in common_nouns
     )
 
 
@@ -115,9 +152,12 @@ def check_claim(
     if cross_threshold is not None and detect_language(claim) != detect_language(passages[0]):
         threshold = cross_threshold
     joined = " ".join(passages)
-    missing_numbers = numbers(claim) - numbers(joined)
+    # Digits must be digits in the source: "a duré 5 ans" is not backed by "en cinq ans"
+    # (a number taken from elsewhere far more often than translated); words may be either.
+    missing_numbers = (_digits(claim) - _digits(joined)) | (numbers(claim) - numbers(joined))
     stems = {stem(w) for w in words(joined)}
-    missing_names = {n for n in names(claim) if not _name_in(n, stems)}
+    common_nouns = {fold(w) for w in _LOWER_WORD.findall(joined)}
+    missing_names = {n for n in names(claim) if not _name_in(n, stems, common_nouns)}
     spans = [(i, s, e) for i, p in enumerate(passages) for s, e in split_sentences(p)]
     claim_vec = embedder.embed([claim], "query")[0]
     sentence_vecs = embedder.embed([passages[i][s:e] for i, s, e in spans], "passage")

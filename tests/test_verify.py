@@ -21,6 +21,45 @@ def test_numbers_and_names() -> None:
     assert "according" not in names("According to Reuters, China agreed.")
 
 
+def test_counts_in_words_are_numbers() -> None:
+    assert numbers("Five years, cinq ans, 5 ans") == {"5"}
+    assert numbers("une fois, one time, deux-trois") == {"2", "3"}
+
+
+def test_numbers_in_words_are_checked_and_digits_need_digits(assistant: Assistant) -> None:
+    embedder = assistant.retriever().embedder
+    passage = "James Cleverly s'est rendu à Pékin, premier voyage d'un ministre en cinq ans."
+    three, _ = check_claim("Cleverly made the first trip in three years.", [passage], embedder, 0.8)
+    assert not three.supported and "3" in three.reason
+    # "5" found nowhere in digits: a number taken from another phrase, not a translation
+    digit, _ = check_claim("La visite de Cleverly a duré 5 ans.", [passage], embedder, 0.8)
+    assert not digit.supported and "5" in digit.reason
+
+
+def test_english_rendering_of_a_french_institution_name(assistant: Assistant) -> None:
+    embedder = assistant.retriever().embedder
+    passage = (
+        "a déclaré Liu Wei, directeur du laboratoire d'interaction homme-machine et "
+        "d'ingénierie cognitive à l'Université des postes et télécommunications de Pékin."
+    )
+    cross = assistant.settings.cross_support_threshold
+    rendered, _ = check_claim(
+        "Liu Wei directs a laboratory at the University of Posts and Telecommunications "
+        "of Beijing.",
+        [passage],
+        embedder,
+        0.8,
+        cross,
+    )
+    assert rendered.supported, rendered.reason
+    # a person's name is capitalised in its source: a near spelling is another person
+    sent = "La Chine enverra Wu Zhaohui, vice-ministre des Sciences, au sommet."
+    other, _ = check_claim(
+        "China will send Wu Zhaoxui to the summit.", [sent], embedder, 0.8, cross
+    )
+    assert not other.supported and "zhaoxui" in other.reason
+
+
 def test_wrong_number_is_not_supported(assistant: Assistant) -> None:
     embedder = assistant.retriever().embedder
     passage = "Le sommet a réuni 28 pays et l'Union européenne à Bletchley Park."
