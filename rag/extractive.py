@@ -25,6 +25,8 @@ from rag.chunking import split_sentences
 from rag.embed import Embedder
 from rag.text import (
     ALIASES,
+    COUNT_WORDS,
+    ENGLISH_COUNTS,
     STOPWORDS,
     content_terms,
     fold,
@@ -164,11 +166,11 @@ _DATE_PHRASE = re.compile(
     rf"|(?:{_WEEKDAYS})|(?:19|20)\d{{2}})\b",
     re.IGNORECASE,
 )
-_NUMBER_PHRASE = re.compile(
-    r"(?:\b(?:au moins|environ|plus de|moins de|at least|about|more than) )?"
-    r"\d(?:[\d\u202f.,]*\d)?(?: ?%| (?:[^\W\d_]+ ){0,2}[^\W\d_]+s\b)?",
-    re.IGNORECASE,
-)
+_ABOUT = r"(?:\b(?:au moins|environ|plus de|moins de|at least|about|more than) )?"
+_UNIT = r" (?:[^\W\d_]+ ){0,2}[^\W\d_]+s\b"  # "pays", "grands modèles linguistiques"
+_NUMBER_PHRASE = re.compile(rf"{_ABOUT}\d(?:[\d\u202f.,]*\d)?(?: ?%|{_UNIT})?", re.IGNORECASE)
+# "cinq ans": a count in words, with what it counts ("les deux" alone is "both")
+_COUNT_PHRASE = re.compile(rf"{_ABOUT}\b(?:{'|'.join(COUNT_WORDS)}){_UNIT}", re.IGNORECASE)
 _CAP = r"[A-ZÀ-Ý][\w’'.-]*"
 _NAME_RUN = re.compile(rf"{_CAP}(?:[ -](?:de |du |des |d['’])?{_CAP})*")
 _LIST_JOIN = re.compile(r"^(?:, | et | and |, et |, and )$")
@@ -229,12 +231,12 @@ def answer_phrase(question: str, sentence: str) -> tuple[int, int] | None:
     kind = _kind(question)
     if kind == "date":
         found = [(m.start(), m.end()) for m in _DATE_PHRASE.finditer(sentence)]
-    elif kind == "number":
+    elif kind == "number":  # a figure first; a count in words when there is none
         found = [
             (m.start(), m.end())
             for m in _NUMBER_PHRASE.finditer(sentence)
             if not re.fullmatch(r"(?:19|20)\d{2}", m.group(0).strip())
-        ]
+        ] or [(m.start(), m.end()) for m in _COUNT_PHRASE.finditer(sentence)]
     elif kind == "place":
         found = [(m.start(1), m.end(1)) for m in _PLACE_PHRASE.finditer(sentence)]
         asked = fold(question)
@@ -286,8 +288,9 @@ _DROPPED = {"le", "les", "en"}
 def phrase_in_english(question: str, phrase: str) -> str:
     """The answer phrase of a date or quantity question in English ("le 18 octobre" →
     "18 October", "les 1er et 2 novembre" → "1 and 2 November", "environ 100 pays" →
-    "about 100 countries"), word for word; as it is when a word is not in the table
-    (names, places and other phrases are never translated: "Mars" may be a name)."""
+    "about 100 countries", "cinq ans" → "five years"), word for word; as it is when a
+    word is not in the table (names, places and other phrases are never translated:
+    "Mars" may be a name)."""
     if _kind(question) not in ("date", "number"):
         return phrase
     return _in_english(phrase) or phrase
@@ -308,6 +311,8 @@ def _in_english(phrase: str) -> str | None:
             word = lower[:-2]
         elif lower in _ENGLISH_WORDS:
             word = _ENGLISH_WORDS[lower]
+        elif lower in ENGLISH_COUNTS:
+            word = ENGLISH_COUNTS[lower]
         elif not re.fullmatch(r"[\d\u202f.,%]+|[a-z]+_[a-z]+", lower):
             return None  # a word this table cannot translate: the phrase stays French
         out.append(word.replace("_", " "))

@@ -116,6 +116,25 @@ ALIASES: dict[str, set[str]] = {
 }
 
 
+# Counts in words, English then French, from 2: "one", "un" and "une" are far more often
+# a pronoun or an article than a count.
+_COUNTS = (
+    "two deux",
+    "three trois",
+    "four quatre",
+    "five cinq",
+    "six six",
+    "seven sept",
+    "eight huit",
+    "nine neuf",
+    "ten dix",
+    "eleven onze",
+    "twelve douze",
+)
+COUNT_WORDS = {word: n for n, pair in enumerate(_COUNTS, 2) for word in pair.split()}
+ENGLISH_COUNTS = dict(reversed(pair.split()) for pair in _COUNTS)  # French → English
+
+
 def fold(text: str) -> str:
     """Lower case without accents: 'Genève' → 'geneve'."""
     decomposed = unicodedata.normalize("NFKD", text.lower())

@@ -30,7 +30,7 @@ import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
-from rag.text import ALIASES, STOPWORDS, detect_language, fold, stem, words
+from rag.text import ALIASES, COUNT_WORDS, STOPWORDS, detect_language, fold, stem, words
 
 CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -38,22 +38,6 @@ _CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][\w'’-]*")
 
 _COMMON_CAPITALISED = {"according", "however", "also", "in", "on", "at", "during", "both"}
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zà-ÿ][\w-]*")
-# Counts written out, so that "five years" meets "cinq ans" and "three" cannot stand for
-# "cinq". "one", "un" and "une" are left out: far more often pronouns and articles.
-_SPELLED = (
-    "two deux",
-    "three trois",
-    "four quatre",
-    "five cinq",
-    "six",
-    "seven sept",
-    "eight huit",
-    "nine neuf",
-    "ten dix",
-    "eleven onze",
-    "twelve douze",
-)  # 2, 3, …
-_NUMBER_WORDS = {w: str(n) for n, ws in enumerate(_SPELLED, 2) for w in ws.split()}
 
 
 @dataclass(frozen=True)
@@ -91,8 +75,9 @@ def _digits(text: str) -> set[str]:
 
 
 def numbers(text: str) -> set[str]:
-    """Numbers in digits and counts in words, normalised: "cinq", "five" and "5" are "5"."""
-    return _digits(text) | {_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
+    """Numbers in digits and counts in words, normalised: "cinq", "five" and "5" are "5"
+    (so that "five years" meets "cinq ans", and "three" cannot stand for "cinq")."""
+    return _digits(text) | {str(COUNT_WORDS[w]) for w in words(text) if w in COUNT_WORDS}
 
 
 def names(text: str) -> set[str]:

@@ -63,6 +63,16 @@ DATELINE = (
             "Il a été nommé à ce poste en décembre 2022, selon le ministère.",
             "en décembre 2022",
         ),
+        (
+            "How many years had passed since a minister last visited China?",
+            "C'était le premier voyage d'un ministre britannique en cinq ans.",
+            "cinq ans",
+        ),
+        (  # a figure before a count in words
+            "Combien de modèles la Chine compte-t-elle ?",
+            "Selon deux sources, la Chine compte 130 grands modèles.",
+            "130 grands modèles",
+        ),
     ],
 )
 def test_the_phrase_that_answers(question: str, sentence: str, phrase: str) -> None:
@@ -78,6 +88,7 @@ def test_the_phrase_that_answers(question: str, sentence: str, phrase: str) -> N
         ("When did they meet?", "en juillet et en octobre 2023", "July and October 2023"),
         ("How many countries signed?", "environ 100 pays", "about 100 countries"),
         ("How many companies took part?", "au moins 20 entreprises", "at least 20 companies"),
+        ("How many years had passed?", "cinq ans", "five years"),
         ("How many models does China have?", "130 grands modèles", "130 grands modèles"),
         ("Who spoke at the summit?", "Mars", "Mars"),  # a name is never translated
     ],
@@ -90,6 +101,8 @@ def test_no_phrase_when_the_question_asks_for_no_kind_of_fact() -> None:
     assert answer_phrase("Why did Britain invite China?", DATELINE) is None
     # a who-question whose sentence names nobody new gives the sentence, not a fragment
     assert answer_phrase("Qui représente la Chine ?", "La Chine a accepté l'invitation.") is None
+    # "les deux" counts nothing: a count in words needs what it counts
+    assert answer_phrase("Combien de pays ont signé ?", "Les deux ont signé.") is None
 
 
 def test_citations_after_the_full_stop_stay_with_their_sentence() -> None:
