@@ -74,10 +74,14 @@ def _digits(text: str) -> set[str]:
     return {_normal_number(n) for n in _NUMBER.findall(text)}
 
 
+def _counts(text: str) -> set[str]:
+    return {str(COUNT_WORDS[w]) for w in words(text) if w in COUNT_WORDS}
+
+
 def numbers(text: str) -> set[str]:
     """Numbers in digits and counts in words, normalised: "cinq", "five" and "5" are "5"
     (so that "five years" meets "cinq ans", and "three" cannot stand for "cinq")."""
-    return _digits(text) | {str(COUNT_WORDS[w]) for w in words(text) if w in COUNT_WORDS}
+    return _digits(text) | _counts(text)
 
 
 def names(text: str) -> set[str]:
@@ -139,7 +143,7 @@ def check_claim(
     joined = " ".join(passages)
     # Digits must be digits in the source: "a duré 5 ans" is not backed by "en cinq ans"
     # (a number taken from elsewhere far more often than translated); words may be either.
-    missing_numbers = (_digits(claim) - _digits(joined)) | (numbers(claim) - numbers(joined))
+    missing_numbers = (_digits(claim) - _digits(joined)) | (_counts(claim) - numbers(joined))
     stems = {stem(w) for w in words(joined)}
     common_nouns = {fold(w) for w in _LOWER_WORD.findall(joined)}
     missing_names = {n for n in names(claim) if not _name_in(n, stems, common_nouns)}
