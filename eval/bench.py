@@ -23,6 +23,7 @@ from rag.answer import Assistant
 from rag.config import SAMPLE_CORPUS, Settings
 from rag.embed import MemoEmbedder
 from rag.generate import LlamaCppGenerator, get_generator
+from rag.progress import cpu
 from rag.retrieve import Retriever
 from rag.store import build_index
 
@@ -110,7 +111,7 @@ def _generation(assistant: Assistant, settings: Settings) -> dict[str, Any]:
 
 
 def run(out: Path, generation: bool) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"cpu": cpu()}  # every time below depends on it
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "index", mode="extractive")
         started = time.perf_counter()

@@ -42,6 +42,7 @@ from rag.chunking import chunk_document, split_sentences
 from rag.config import SAMPLE_CORPUS, Settings
 from rag.corpus import load_documents
 from rag.embed import Embedder, get_embedder
+from rag.progress import cpu
 from rag.retrieve import Retriever
 from rag.store import build_index, load
 
@@ -339,6 +340,7 @@ def run(sizes: list[int], real_up_to: int) -> dict[str, Any]:
         "embedding": throughput,
         "peak_rss_mb": peak,
         "faiss": faiss.__version__,
+        "cpu": cpu(),
     }
 
 

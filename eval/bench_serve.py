@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from eval.metrics import summarise_latency
+from rag.progress import cpu
 
 QUESTIONS = [
     "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?",
@@ -161,7 +162,7 @@ def run(users: list[int], modes: list[str], index_dir: Path | None) -> dict[str,
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    return {"levels": rows, "server_peak_rss_mb": peak, "cpu_count": os.cpu_count()}
+    return {"levels": rows, "server_peak_rss_mb": peak, "cpu": cpu()}
 
 
 def _set(event: threading.Event) -> threading.Event:

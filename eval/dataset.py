@@ -1,8 +1,11 @@
 """Evaluation questions in JSONL, one object a line.
 
 Fields: id, split ("dev": thresholds and weights are tuned on these; "test":
-only reported), lang ("fr"/"en"), question, answerable (bool; a false-premise
-question is answerable: its answer corrects the premise), answer, must_include
+only reported; "blind": written by another hand before the system ever ran on
+them, never used for a choice; a file without splits, such as a user's own
+questions, is one set named after the file), lang ("fr"/"en"), question,
+answerable (bool; a false-premise question is answerable: its answer corrects
+the premise), answer, must_include
 (key strings; one key may list alternatives as "a|b"), sources (article file
 names), evidence (exact substrings of those articles), type.
 """
@@ -29,7 +32,7 @@ QUESTION_TYPES = {
     "cross-lingual",
 }
 _REQUIRED = ("id", "lang", "question", "answerable")
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "blind")
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class EvalQuestion:
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
-    """Parse a question file; a malformed line is an error naming the line."""
+    """Parse a question file; a malformed line is an error naming the line. A question
+    without a split belongs to the set named after the file ("my-questions")."""
     try:
         lines = path.read_text("utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -72,7 +76,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
                     sources=tuple(raw.get("sources", [])),
                     evidence=tuple(raw.get("evidence", [])),
                     type=str(raw.get("type", "single-fact")),
-                    split=str(raw.get("split", "dev")),
+                    split=str(raw.get("split") or path.stem),
                 )
             )
         except (ValueError, TypeError) as exc:
@@ -83,12 +87,14 @@ def load_questions(path: Path) -> list[EvalQuestion]:
 
 
 def check_evidence(questions: list[EvalQuestion], texts: dict[str, str]) -> list[str]:
-    """Problems with a question set: evidence not found verbatim in its sources, unknown types."""
+    """Problems with a question set: evidence not found verbatim in its sources, unknown
+    types, a split other than dev, test and blind in a file that has them."""
     problems = []
+    split_file = any(q.split in SPLITS for q in questions)
     for q in questions:
         if q.type not in QUESTION_TYPES:
             problems.append(f"{q.id}: unknown type '{q.type}'")
-        if q.split not in SPLITS:
+        if split_file and q.split not in SPLITS:
             problems.append(f"{q.id}: unknown split '{q.split}'")
         for source in q.sources:
             if source not in texts:

@@ -14,7 +14,7 @@ import re
 import statistics
 from collections.abc import Callable, Sequence
 
-from rag.text import detect_language, fold
+from rag.text import CITATION, detect_language, fold
 
 SupportFn = Callable[[str, list[str]], bool]
 
@@ -79,7 +79,7 @@ def reciprocal_rank(relevant: Sequence[bool]) -> float:
 
 def answer_language(text: str) -> str:
     """Language of the answer's own words: quotes and [n] markers left out."""
-    own = re.sub(r"«[^»]*»|“[^”]*”|\"[^\"]*\"|\[\d+\]", " ", text)
+    own = CITATION.sub(" ", re.sub(r"«[^»]*»|“[^”]*”|\"[^\"]*\"", " ", text))
     return detect_language(own)
 
 

@@ -21,6 +21,12 @@ HEADLINE = (
     "refusal_precision",
     "refusal_recall",
     "refusal_f1",
+    "answerable_refused",
+    "wrong_type_shown_answerable",
+    "wrong_type_shown_unanswerable",
+    "restated_answers",
+    "instant_then_refused",
+    "false_premises_corrected",
     "language_match",
     "english_language_match",
     "retrieval_ms_p50",
@@ -32,7 +38,6 @@ HEADLINE = (
     "total_s_p95",
     "tokens_per_s_p50",
 )
-SPLIT_COLUMNS = ("dev", "test")
 
 
 def _fmt(value: Any) -> str:
@@ -43,12 +48,17 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def splits_run(results: dict[str, Any]) -> list[str]:
+    """The sets that were run, in order (dev, test, blind, or a file's own name)."""
+    tables = [r["splits"] for r in results["modes"].values()] or [results["retrieval"]["splits"]]
+    return [s for s in tables[0] if s != "all" and tables[0][s].get("questions")]
+
+
 def columns(results: dict[str, Any]) -> list[tuple[str, str]]:
-    """(mode, split) pairs, dev and test side by side for each mode; a split that was
-    not run (`--split dev`) has no column."""
+    """(mode, split) pairs, the splits side by side for each mode; a split that was not
+    run (`--split dev`) has no column."""
     modes = list(results["modes"]) or ["retrieval"]
-    ran = [s for s in SPLIT_COLUMNS if results["retrieval"]["splits"][s].get("questions")]
-    return [(m, split) for m in modes for split in ran or SPLIT_COLUMNS]
+    return [(m, split) for m in modes for split in splits_run(results)]
 
 
 def summary_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:
@@ -61,18 +71,21 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:
     retrieval = results["retrieval"]["splits"]
     for name in reversed(list(retrieval["all"])):
         if name != "questions":
-            values = [_fmt(retrieval[split].get(name)) for _, split in cols]
+            values = [_fmt(retrieval.get(split, {}).get(name)) for _, split in cols]
             rows.insert(0, (f"retrieval {name}", values))
     return rows
 
 
 def terminal_table(results: dict[str, Any]) -> str:
     modes = [f"{m}/{split}" for m, split in columns(results)]
+    cpu = results["settings"].get("cpu")
     rows = summary_rows(results)
     width = max(len(r[0]) for r in rows) + 2
     column = max(12, *(len(m) + 2 for m in modes))  # "retrieval/test" needs more than 12
     lines = ["metric".ljust(width) + "".join(m.rjust(column) for m in modes)]
     lines += [name.ljust(width) + "".join(v.rjust(column) for v in values) for name, values in rows]
+    if cpu:  # every time above was measured on this CPU
+        lines.append(f"cpu: {cpu['model']}, {cpu['cores']} cores; {', '.join(cpu['flags'])}")
     return "\n".join(lines)
 
 
@@ -163,12 +176,13 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
         )
         + "</table>"
     )
-    by_type = {}
+    by_type: dict[str, dict[str, float]] = {}
+    held_out = (splits_run(results) or ["all"])[-1]  # blind, else test, else a file's own set
     for m in modes:
-        for t, v in results["modes"][m]["splits"]["test"]["by_type"].items():
+        for t, v in results["modes"][m]["splits"][held_out]["by_type"].items():
             by_type.setdefault(f"{t} (n={v['n']})", {})[m] = v["score"]
     chart = _bar_chart(
-        "Test split: score by question type (key facts; refusal for unanswerable)", by_type
+        f"{held_out}: score by question type (key facts; refusal for unanswerable)", by_type
     )
     latency = _histogram(
         "Total seconds per answer",

@@ -31,6 +31,7 @@ from eval.dataset import DEFAULT_QUESTIONS, load_questions
 from eval.metrics import key_facts_present, refusal_scores
 from rag.answer import decide
 from rag.config import Settings
+from rag.slots import asked_slot, fills
 from rag.types import Signals
 
 SIGNAL_FIELDS = {f.name for f in dataclasses.fields(Signals)}  # older results hold others
@@ -55,10 +56,13 @@ def replay(
         kept = _kept(item, settings.claim_threshold)
         recorded = {k: v for k, v in item["signals"].items() if k in SIGNAL_FIELDS}
         recorded["sentence_yes"] = tuple(recorded.get("sentence_yes") or ())
+        if kept and "question" in item:  # the replayed claim threshold decides what remains
+            slot = asked_slot(item["question"])
+            recorded["model_fills"] = any(fills(slot, t, item["question"]) for t in kept)
         signals = Signals(**{**recorded, "sentences_verified": len(kept)})
         choice = decide(signals, settings)
         should_refuse.append(not item["answerable"])
-        refused.append(choice == "refuse")
+        refused.append(choice in ("refuse", "missing"))
         if item["answerable"]:
             if choice == "model":
                 facts.append(key_facts_present(" ".join(kept), must[item["id"]]))

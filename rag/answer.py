@@ -1,24 +1,28 @@
-"""The pipeline: question → retrieve → score sentences → first (extractive) answer
-→ sentence judge → the model's draft → verify → final `Answer`.
+"""The pipeline, as stages that pass typed records along:
 
-`Assistant` holds what is costly to load (index, embedder, generator) and is
-what the CLI, the chat page and the evaluation all call. `stream()` yields, in
-order: the instant extractive answer (`final=False`), `Waiting` while other
-questions have the model (see `rag.model_queue`), the model's draft as it grows
-(plain strings), then the final `Answer`. In extractive mode, or when the
-evidence is too weak, the first answer is the final one.
+retrieve (`Retrieved`: passages, their sentences scored, the asked slot and the
+sentences that fill it) → read (the instant answer; the model judging the best
+filling sentences one by one) → write (`Written`: the model's draft from the
+evidence) → verify (`Verified`: each sentence against the extract it cites) →
+`decide()`, the one rule that picks the reply.
 
-Citation-first: the model never decides alone. Whether to refuse rests on the
-evidence score; on the model reading each of the best sentences alone before it
-writes (a one-token judge: does this sentence give the answer?); on whether it
-wrote the fixed "not in the articles" phrase; and on verification: a model
-sentence is kept only when its cited extract supports it (see `rag.verify`).
-`decide()` is that rule, written once.
+`Assistant` holds what is costly to load (index, embedder, generator) and only
+orchestrates: `stream()` yields the first state (`final=False`: the instant
+answer when it fills the asked slot and its evidence is strong, else the closest
+passages, shown as passages), `Waiting` while other questions have the model
+(see `rag.model_queue`), the draft as it grows (plain strings), then the final
+`Answer`.
+
+Citation-first: the model never decides alone. A reply counts as an answer only
+if it fills the asked slot with something the question does not already say
+(`rag.slots`); when nothing in the articles does, the reply says what they do
+and do not say. Whether to refuse rests on the evidence score, on the model
+reading each of the best filling sentences alone before it writes, on whether it
+wrote the fixed "not in the articles" phrase, and on verification (`rag.verify`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import secrets
 import threading
@@ -30,10 +34,13 @@ from typing import Any
 
 from rag import __version__
 from rag.config import Settings
+from rag.embed import Embedder
 from rag.errors import QuestionError
 from rag.extractive import (
+    PHRASE_KINDS,
     Evidence,
     ScoredSentence,
+    answer_phrase,
     best_answer,
     evidence_passages,
     phrase_in_english,
@@ -52,8 +59,9 @@ from rag.prompts import (
     sentence_messages,
 )
 from rag.retrieve import Retriever
+from rag.slots import Slot, asked_slot, fills, missing_key
 from rag.store import MANIFEST, BuildReport, IndexStore, Progress, build_index, load
-from rag.text import detect_language, fold
+from rag.text import MONTHS_EN, MONTHS_FR, detect_language, fold
 from rag.types import (
     Answer,
     AnswerSentence,
@@ -65,7 +73,7 @@ from rag.types import (
     Timings,
     Waiting,
 )
-from rag.verify import CheckedSentence, check_draft
+from rag.verify import CheckedSentence, Source, check_draft
 
 log = logging.getLogger(__name__)
 
@@ -98,25 +106,227 @@ def ask_yes_no(generator: Generator, messages: list[dict[str, str]], prompts_dir
     return generator.yes_probability(messages, yes, no)
 
 
+# ---------------------------------------------------------------- stage records
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What retrieval found for one question, and which of it could answer."""
+
+    question: str
+    lang: str
+    slot: Slot
+    hits: tuple[Hit, ...]
+    scored: tuple[ScoredSentence, ...]  # every sentence of the passages, best first
+    candidates: tuple[ScoredSentence, ...]  # those that fill the slot, best first
+    seconds: float
+
+    @property
+    def evidence_score(self) -> float | None:
+        return max((x.score for x in self.scored), default=None)
+
+
+@dataclass(frozen=True)
+class Instant:
+    """The instant answer: sentences that fill the slot, each with the phrase that does
+    (None: the sentence itself is the answer). One part, or for a question about
+    several articles, the best of each article."""
+
+    parts: tuple[tuple[ScoredSentence, tuple[int, int] | None], ...]
+
+
+@dataclass(frozen=True)
+class Written:
+    evidence: tuple[Evidence, ...]
+    draft: str
+    first_token_at: float | None
+    tokens: int
+    tokens_per_s: float | None
+    prompt_tokens: int
+    cached_prompt_tokens: int
+
+
+@dataclass(frozen=True)
+class Verified:
+    checked: tuple[CheckedSentence, ...]
+    dropped_refs: int  # citations that pointed to no extract
+    model_refused: bool
+    fills: bool  # a kept sentence fills the asked slot
+
+    def kept(self, mode: str) -> list[CheckedSentence]:
+        return [c for c in self.checked if c.support.supported or mode == "generative"]
+
+
+# ---------------------------------------------------------------- stages
+
+
+def retrieve(question: str, retriever: Retriever, s: Settings) -> Retrieved:
+    started = time.perf_counter()
+    hits = retriever.search(question, s.k, hybrid=s.hybrid_search, per_doc=s.max_chunks_per_doc)
+    scored = score_sentences(question, hits, retriever.embedder, retriever.store.sentence_vector)
+    slot = asked_slot(question)
+    candidates = tuple(x for x in scored if fills(slot, x.text, question))
+    return Retrieved(
+        question,
+        reply_language(question),
+        slot,
+        tuple(hits),
+        tuple(scored),
+        candidates,
+        time.perf_counter() - started,
+    )
+
+
+ACROSS_ARTICLES = 3  # articles an instant answer about several articles draws from
+
+
+def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
+    """The best filling sentence and its phrase; None when no sentence fills the slot
+    (a sentence holding no phrase of the asked kind counts only when it corrects the
+    question's premise). A question about several articles that asks for names,
+    places, dates or counts gets the phrase of the best filling sentence of each
+    article, when that sentence clears the answer threshold."""
+    if not r.candidates:
+        return None
+    best, span = best_answer(r.question, list(r.candidates))
+    parts = [(best, span)]
+    if r.slot.across and r.slot.kind in PHRASE_KINDS and span is not None:
+        shown = {fold(best.text[span[0] : span[1]])}
+        for x in r.candidates:
+            if len(parts) == ACROSS_ARTICLES or x.score < s.answer_threshold:
+                break
+            if x.hit.chunk.doc_id in {p.hit.chunk.doc_id for p, _ in parts}:
+                continue
+            other = answer_phrase(r.question, x.text, r.slot)
+            if other is not None and fold(x.text[other[0] : other[1]]) not in shown:
+                parts.append((x, other))
+                shown.add(fold(x.text[other[0] : other[1]]))
+    return Instant(tuple(parts))
+
+
+def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[float, ...]:
+    """The model reads each of the best filling sentences alone: does it give the answer
+    (or contradict what the question assumes)? One above the bar settles it; with the
+    gate open (0) every one is judged, so that eval.tune can replay them."""
+    found: list[float] = []
+    for x in r.candidates[: max(1, s.judged_sentences)]:
+        messages = sentence_messages(s.prompts_dir, r.question, x.text)
+        found.append(ask_yes_no(generator, messages, s.prompts_dir))
+        if 0 < s.sentence_threshold <= found[-1]:
+            break
+    return tuple(found)
+
+
+def evidence_order(r: Retrieved) -> list[ScoredSentence]:
+    """Sentences for the model's evidence: the filling ones first; for a question about
+    several articles, the best sentence of each article before the second of any."""
+    seen = {(x.hit.chunk.doc_id, x.start) for x in r.candidates}
+    ordered = [*r.candidates, *(x for x in r.scored if (x.hit.chunk.doc_id, x.start) not in seen)]
+    if not r.slot.across:
+        return ordered
+    firsts: dict[str, ScoredSentence] = {}
+    for x in ordered:
+        firsts.setdefault(x.hit.chunk.doc_id, x)
+    rest = [x for x in ordered if x not in firsts.values()]
+    return [*firsts.values(), *rest]
+
+
+def write(
+    generator: Generator, r: Retrieved, docs: dict[str, str], s: Settings, canary: str
+) -> Iterator[str]:
+    """Stream the model's draft as it grows; return the `Written` record."""
+    evidence = evidence_passages(evidence_order(r), docs, s.evidence_chars, s.evidence_sentences)
+    messages = answer_messages(
+        s.prompts_dir, r.lang, r.question, [e.text for e in evidence], canary
+    )
+    stats: dict[str, Any] = {}
+    first_token_at: float | None = None
+    draft = ""
+    for piece in generator.stream(messages, s.max_new_tokens, stats):
+        if piece and first_token_at is None:
+            first_token_at = time.perf_counter()
+        draft += piece
+        yield draft
+    tokens = generator.count_tokens(draft)
+    # decoding only: reading the prompt is in the time to the first token
+    decoding = time.perf_counter() - first_token_at if first_token_at else 0.0
+    return Written(
+        tuple(evidence),
+        draft,
+        first_token_at,
+        tokens,
+        (tokens - 1) / decoding if tokens > 1 and decoding else None,
+        stats.get("prompt_tokens", 0),
+        stats.get("cached_tokens", 0),
+    )
+
+
+def verify(
+    w: Written,
+    r: Retrieved,
+    sources: list[Source],
+    embedder: Embedder,
+    generator: Generator,
+    s: Settings,
+) -> Verified:
+    """Each sentence of the draft checked against the extract it cites (`sources`: the
+    article of each extract, for its metadata and full names)."""
+
+    def judge_claim(passage: str, claim: str) -> float:  # asked in French, like the extracts
+        return ask_yes_no(generator, claim_messages(s.prompts_dir, passage, claim), s.prompts_dir)
+
+    checked, dropped = check_draft(
+        w.draft,
+        [e.text for e in w.evidence],
+        embedder,
+        r.lang,
+        s.support_threshold,
+        s.cross_support_threshold,
+        judge_claim,
+        s.claim_threshold,
+        sources=sources,
+        question=r.question,
+    )
+    markers = [fold(m) for m in phrases(s.prompts_dir, r.lang, "refusal_markers")]
+    kept = [c for c in checked if c.support.supported or s.mode == "generative"]
+    return Verified(
+        tuple(checked),
+        dropped,
+        any(m in fold(w.draft) for m in markers) or not w.draft.strip(),
+        any(fills(r.slot, c.text, r.question) for c in kept),
+    )
+
+
 def decide(signals: Signals, settings: Settings) -> str:
-    """'refuse', 'model' (the verified model answer; before the model has written,
-    'go on and ask it') or 'extractive' (the first answer). Called at each stage
-    with the signals known so far."""
+    """'refuse', 'missing' (say what the articles do and do not say), 'model' (the
+    verified model answer; before the model has written, 'go on and ask it') or
+    'extractive' (the instant answer). Called at each stage with the signals so far."""
     extractive = settings.mode == "extractive"
     threshold = settings.extractive_threshold if extractive else settings.answer_threshold
     if signals.evidence_score is None or signals.evidence_score < threshold:
         return "refuse"
+    if signals.slot_candidates == 0:  # no sentence holds what the question asks for
+        return "missing"
     if extractive:  # the evidence score is the only signal
-        return "extractive"
+        return "extractive" if signals.first_fills else "missing"
     judged = signals.sentence_yes[: settings.judged_sentences]  # fewer when tuning replays
     if judged and max(judged) < settings.sentence_threshold:
         return "refuse"
     if signals.model_refused is None:  # the model has not written yet
         return "model"
     if signals.model_refused:
-        return "refuse"
+        return "missing"
     kept = signals.sentences_verified if settings.mode == "hybrid" else signals.sentences_written
-    return "model" if kept else "extractive"
+    if kept and signals.model_fills is not False:
+        return "model"
+    return "extractive" if signals.first_fills or signals.first_judged else "missing"
+
+
+def _judged_yes(instant: Instant, r: Retrieved, judged: tuple[float, ...], s: Settings) -> bool:
+    """Whether the model read the instant answer's sentence and judged that it answers."""
+    sentence = instant.parts[0][0]
+    index = next((i for i, x in enumerate(r.candidates) if x is sentence), len(judged))
+    return index < len(judged) and judged[index] >= s.sentence_threshold
 
 
 class Assistant:
@@ -212,7 +422,7 @@ class Assistant:
         return question
 
     def ask(self, question: str, settings: Settings | None = None) -> Answer:
-        """The final answer; the first one, when there was one, is in its `first`."""
+        """The final answer; the first state shown, when there was one, is in its `first`."""
         first: Answer | None = None
         final: Answer | None = None
         for event in self.stream(question, settings):
@@ -224,39 +434,37 @@ class Assistant:
     def stream(
         self, question: str, settings: Settings | None = None
     ) -> Iterator[str | Answer | Waiting]:
-        """The first answer (`final=False`), `Waiting` while in line for the model, the
+        """The first state (`final=False`), `Waiting` while in line for the model, the
         draft as it grows, then the final `Answer`."""
         s = settings or self.settings
         started = time.perf_counter()
-        question = self.check_question(question)
-        retriever = self.retriever()
-        hits = retriever.search(question, s.k, hybrid=s.hybrid_search, per_doc=s.max_chunks_per_doc)
-        turn = _Turn(
-            question,
-            reply_language(question),
-            hits,
-            s,
-            started,
-            Timings(retrieval_ms=(time.perf_counter() - started) * 1000),
-            self._provenance(s),
+        r = retrieve(self.check_question(question), self.retriever(), s)
+        frame = _Frame(r, s, started, self._provenance(s))
+        # The instant answer is shown first only when it fills the asked slot and its
+        # evidence clears the bar an extractive answer must clear alone; as the final
+        # fallback, also when the model has read its sentence and judged that it answers.
+        instant = instant_answer(r, s)
+        strong = (r.evidence_score or 0.0) >= s.extractive_threshold
+        signals = Signals(
+            evidence_score=r.evidence_score,
+            slot=r.slot.kind,
+            slot_candidates=len(r.candidates),
+            first_fills=instant is not None and strong,
         )
-        scored = score_sentences(
-            question, hits, retriever.embedder, retriever.store.sentence_vector
-        )
-        turn.signals = Signals(evidence_score=max((x.score for x in scored), default=None))
-        if decide(turn.signals, s) == "refuse":  # too weak to ask the model about
-            yield self._refusal(turn)
+        timings = Timings(retrieval_ms=r.seconds * 1000)
+        choice = decide(signals, s)
+        if choice != "model":  # refused, nothing fills the slot, or extractive mode
+            yield self._final(frame, choice, signals, timings, instant)
             return
-        first = self._extractive(turn, scored)
-        if s.mode == "extractive":
-            yield first
-            return
-        turn.timings = replace(turn.timings, first_answer_s=time.perf_counter() - started)
-        yield replace(turn.finish(first), final=False)
-        yield from self._when_model_free(turn, scored, first)
+        timings = replace(timings, first_answer_s=time.perf_counter() - started)
+        # not an answer yet when no instant answer may be shown: the closest passages
+        shown = instant if instant and signals.first_fills else None
+        first = self._extractive(frame, shown) if shown else self._reading(frame)
+        yield frame.answer(first, signals, timings, final=False)
+        yield from self._when_model_free(frame, signals, timings, instant)
 
     def _when_model_free(
-        self, turn: _Turn, scored: list[ScoredSentence], first: Answer
+        self, frame: _Frame, signals: Signals, timings: Timings, instant: Instant | None
     ) -> Iterator[str | Answer | Waiting]:
         """Queue for the model, telling the asker how many questions are ahead."""
         ticket = MODEL_QUEUE.join()
@@ -270,15 +478,88 @@ class Assistant:
                     shown = ahead
                 ahead = MODEL_QUEUE.wait(ticket, 1.0)
             started = time.perf_counter()
-            turn.timings = replace(turn.timings, queue_wait_s=started - waited)
-            yield from self._generative(turn, scored, first)
+            timings = replace(timings, queue_wait_s=started - waited)
+            yield from self._with_model(frame, signals, timings, instant)
         finally:
             MODEL_QUEUE.leave(ticket, None if started is None else time.perf_counter() - started)
+
+    def _with_model(
+        self, frame: _Frame, signals: Signals, timings: Timings, instant: Instant | None
+    ) -> Iterator[str | Answer]:
+        """Read (the sentence judges), write, verify, decide."""
+        r, s = frame.retrieved, frame.settings
+        generator = self.generator(s)
+        frame = replace(
+            frame,
+            provenance=replace(
+                frame.provenance, generator=generator.name, generator_sha256=generator.sha256
+            ),
+        )
+        judge_started = time.perf_counter()
+        judged = judge_sentences(generator, r, s)
+        signals = replace(
+            signals,
+            sentence_yes=judged,
+            first_judged=instant is not None and _judged_yes(instant, r, judged, s),
+        )
+        timings = replace(timings, judge_s=time.perf_counter() - judge_started)
+        choice = decide(signals, s)
+        if choice != "model":
+            note = "the model found no sentence that gives the answer"
+            yield self._final(frame, choice, signals, timings, instant, note)
+            return
+        docs = {d: self._document(d).text for d in {x.hit.chunk.doc_id for x in r.scored}}
+        written = yield from write(generator, r, docs, s, self.canary)
+        timings = replace(
+            timings,
+            first_token_s=(written.first_token_at - frame.started)
+            if written.first_token_at
+            else None,
+            tokens=written.tokens,
+            prompt_tokens=written.prompt_tokens,
+            cached_prompt_tokens=written.cached_prompt_tokens,
+            tokens_per_s=written.tokens_per_s,
+        )
+        frame = replace(frame, draft=written.draft)
+        if self.canary in written.draft:  # as if the model had written nothing verifiable
+            note = "generated answer dropped: it leaked the prompt"
+            choice = decide(replace(signals, model_refused=False), s)
+            yield self._final(frame, choice, signals, timings, instant, note)
+            return
+        sources = [self.source(e.hit.chunk.doc_id) for e in written.evidence]
+        verified = verify(written, r, sources, self.retriever().embedder, generator, s)
+        signals = replace(
+            signals,
+            model_refused=verified.model_refused,
+            sentences_written=len(verified.checked),
+            sentences_verified=sum(c.support.supported for c in verified.checked),
+            model_fills=verified.fills,
+        )
+        choice = decide(signals, s)
+        if choice == "model":
+            yield frame.answer(self._model_answer(frame, written, verified), signals, timings)
+            return
+        if verified.model_refused:
+            note = "the model wrote that the extracts do not answer"
+        elif verified.kept(s.mode):
+            note = "the model's answer gave nothing the question asks for"
+        else:
+            note = "the model's answer could not be verified"
+        if choice == "extractive":
+            note += "; the extracts answer"
+        yield self._final(frame, choice, signals, timings, instant, note)
 
     # ------------------------------------------------------------ answers
 
     def _document(self, doc_id: str) -> Document:
         return self.store.documents[doc_id]
+
+    def source(self, doc_id: str) -> Source:
+        """An extract's article: its metadata may be cited like its text ("July 2024"
+        is the article's date)."""
+        doc = self._document(doc_id)
+        meta = [x for x in (doc.title, doc.outlet, doc.byline) if x]
+        return Source(". ".join([*meta, *date_in_words(doc.date)]), doc.text)
 
     def _provenance(self, s: Settings) -> Provenance:
         """Without the generator: the first answer must not wait for it to load."""
@@ -311,144 +592,102 @@ class Assistant:
             context_end=context[1],
         )
 
-    def _refusal(self, turn: _Turn, note: str = "") -> Answer:
-        text = message(turn.settings.prompts_dir, turn.lang, "refusal")
-        return turn.answer(
-            sentences=(AnswerSentence(text, (), True),),
-            citations=(),
+    def _sentence_citation(self, n: int, x: ScoredSentence, s: Settings) -> Citation:
+        return self._citation(n, x.hit, x.start, x.end, s, (x.start, x.end))
+
+    def _final(
+        self,
+        frame: _Frame,
+        choice: str,
+        signals: Signals,
+        timings: Timings,
+        instant: Instant | None,
+        note: str = "",
+    ) -> Answer:
+        """The final answer when it is not the model's: a refusal, what is missing, or
+        the instant answer."""
+        if choice == "extractive" and instant is not None:
+            body = self._extractive(frame, instant)
+        elif choice in ("missing", "extractive"):
+            body = self._missing(frame)
+        else:
+            body = self._refusal(frame)
+        if note:
+            body = replace(body, notes=(note,))
+        return frame.answer(body, signals, timings)
+
+    def _refusal(self, frame: _Frame) -> Answer:
+        text = message(frame.settings.prompts_dir, frame.lang, "refusal")
+        return frame.body(sentences=(AnswerSentence(text, (), True),), refused=True, mode="refusal")
+
+    def _missing(self, frame: _Frame) -> Answer:
+        """What the articles do not give (the asked slot), with the closest passage
+        quoted as context, not as an answer. A refusal for the metrics."""
+        r, s = frame.retrieved, frame.settings
+        what = message(s.prompts_dir, frame.lang, missing_key(r.slot))
+        if not r.scored:
+            text = message(s.prompts_dir, frame.lang, "missing", what=what)
+            return frame.body(
+                sentences=(AnswerSentence(text, (), True),), refused=True, mode="missing"
+            )
+        text = message(s.prompts_dir, frame.lang, "missing_closest", what=what)
+        return frame.body(
+            sentences=(AnswerSentence(text, (1,), True),),
+            citations=(self._sentence_citation(1, r.scored[0], s),),
             refused=True,
-            mode="refusal",
-            notes=(note,) if note else (),
+            mode="missing",
         )
 
-    def _extractive(self, turn: _Turn, scored: list[ScoredSentence]) -> Answer:
-        """The phrase of the best sentence that answers (a name, date, place, number),
-        with the sentence as its quote; the sentence itself when no phrase is found."""
-        s = turn.settings
-        best, span = best_answer(turn.question, scored)
-        citation = self._citation(1, best.hit, best.start, best.end, s, (best.start, best.end))
-        if span is not None:
-            text = best.text[span[0] : span[1]]
-            if turn.lang == "en":  # a date or quantity in the question's language
-                text = phrase_in_english(turn.question, text)
-        else:
-            text = f"« {citation.quote} »" if turn.lang == "fr" else f"“{citation.quote}”"
-        return turn.answer(
-            sentences=(AnswerSentence(text, (1,), True),),
-            citations=(citation,),
+    def _reading(self, frame: _Frame) -> Answer:
+        """The first state when the instant answer may not be shown: the closest
+        passages, as passages, while the model reads them."""
+        s = frame.settings
+        shown = frame.retrieved.scored[:2]
+        citations = tuple(self._sentence_citation(n, x, s) for n, x in enumerate(shown, 1))
+        text = message(s.prompts_dir, frame.lang, "reading")
+        return frame.body(
+            sentences=(AnswerSentence(text, tuple(c.n for c in citations), True),),
+            citations=citations,
+            refused=False,
+            mode="reading",
+        )
+
+    def _extractive(self, frame: _Frame, instant: Instant) -> Answer:
+        """The phrase that fills the slot (a name, a date, a place, a count), with its
+        sentence as the quote; the sentence itself for other questions. One line for
+        each article of a question about several."""
+        s = frame.settings
+        sentences, citations = [], []
+        for n, (x, span) in enumerate(instant.parts, 1):
+            citation = self._sentence_citation(n, x, s)
+            if span is not None:
+                text = x.text[span[0] : span[1]]
+                if frame.lang == "en":  # a date or quantity in the question's language
+                    text = phrase_in_english(frame.question, text)
+            else:
+                text = f"« {citation.quote} »" if frame.lang == "fr" else f"“{citation.quote}”"
+            sentences.append(AnswerSentence(text, (n,), True))
+            citations.append(citation)
+        return frame.body(
+            sentences=tuple(sentences),
+            citations=tuple(citations),
             refused=False,
             mode="extractive",
-            preamble=message(s.prompts_dir, turn.lang, "extractive_preamble"),
+            preamble=message(s.prompts_dir, frame.lang, "extractive_preamble"),
         )
 
-    def _generative(
-        self, turn: _Turn, scored: list[ScoredSentence], first: Answer
-    ) -> Iterator[str | Answer]:
-        s = turn.settings
-        generator = self.generator(s)
-        turn.provenance = replace(
-            turn.provenance, generator=generator.name, generator_sha256=generator.sha256
-        )
-        judge_started = time.perf_counter()
-        sentence_yes: list[float] = []
-        for x in scored[: max(1, s.judged_sentences)]:
-            messages = sentence_messages(s.prompts_dir, turn.question, x.text)
-            sentence_yes.append(ask_yes_no(generator, messages, s.prompts_dir))
-            # One sentence above the bar settles it: the next could not refuse. With the
-            # gate open (0), every sentence is judged, so that eval.tune can replay them.
-            if 0 < s.sentence_threshold <= sentence_yes[-1]:
-                break
-        turn.timings = replace(turn.timings, judge_s=time.perf_counter() - judge_started)
-        turn.signals = replace(turn.signals, sentence_yes=tuple(sentence_yes))
-        if decide(turn.signals, s) == "refuse":
-            yield self._refusal(turn, "the model found no sentence that gives the answer")
-            return
-        docs = {d: self._document(d).text for d in {x.hit.chunk.doc_id for x in scored}}
-        evidence = evidence_passages(scored, docs, s.evidence_chars, s.evidence_sentences)
-        messages = answer_messages(
-            s.prompts_dir, turn.lang, turn.question, [e.text for e in evidence], self.canary
-        )
-        draft = yield from self._draft(turn, generator, messages)
-        turn.draft = draft
-        if self.canary in draft:
-            yield turn.finish(first, notes=("generated answer dropped: it leaked the prompt",))
-            return
-
-        def judge_claim(passage: str, claim: str) -> float:  # asked in French, like the extracts
-            return ask_yes_no(
-                generator, claim_messages(s.prompts_dir, passage, claim), s.prompts_dir
-            )
-
-        checked, dropped = check_draft(
-            draft,
-            [e.text for e in evidence],
-            self.retriever().embedder,
-            turn.lang,
-            s.support_threshold,
-            s.cross_support_threshold,
-            judge_claim,
-            s.claim_threshold,
-        )
-        markers = [fold(m) for m in phrases(s.prompts_dir, turn.lang, "refusal_markers")]
-        turn.signals = replace(
-            turn.signals,
-            model_refused=any(m in fold(draft) for m in markers) or not draft.strip(),
-            sentences_written=len(checked),
-            sentences_verified=sum(c.support.supported for c in checked),
-        )
-        choice = decide(turn.signals, s)
-        if choice == "refuse":
-            yield self._refusal(turn, "the model wrote that the extracts do not answer")
-        elif choice == "extractive":
-            note = "the model's answer could not be verified; the extracts answer"
-            yield turn.finish(first, notes=(note,))
-        else:
-            yield self._model_answer(turn, evidence, checked, dropped)
-
-    def _draft(
-        self, turn: _Turn, generator: Generator, messages: list[dict[str, str]]
-    ) -> Iterator[str]:
-        """Stream the model's text to the caller; return it whole, with its timings."""
-        s = turn.settings
-        stats: dict[str, Any] = {}
-        first_token_at: float | None = None
-        draft = ""
-        for piece in generator.stream(messages, s.max_new_tokens, stats):
-            if piece and first_token_at is None:
-                first_token_at = time.perf_counter()
-            draft += piece
-            yield draft
-        tokens = generator.count_tokens(draft)
-        # decoding only: reading the prompt is in the time to the first token
-        decoding = time.perf_counter() - first_token_at if first_token_at else 0.0
-        turn.timings = replace(
-            turn.timings,
-            first_token_s=first_token_at - turn.started if first_token_at else None,
-            tokens=tokens,
-            prompt_tokens=stats.get("prompt_tokens", 0),
-            cached_prompt_tokens=stats.get("cached_tokens", 0),
-            tokens_per_s=(tokens - 1) / decoding if tokens > 1 and decoding else None,
-        )
-        return draft
-
-    def _model_answer(
-        self,
-        turn: _Turn,
-        evidence: list[Evidence],
-        checked: list[CheckedSentence],
-        dropped_refs: int,
-    ) -> Answer:
+    def _model_answer(self, frame: _Frame, written: Written, verified: Verified) -> Answer:
         """The model's sentences (hybrid: the verified ones only), each citing the best
         sentence of the extracts it named, as an exact span of the article."""
-        s = turn.settings
-        kept = [c for c in checked if c.support.supported] if s.mode == "hybrid" else checked
+        s = frame.settings
+        kept = verified.kept(s.mode)
         citations: list[Citation] = []
         by_span: dict[tuple[str, int], int] = {}
         sentences = []
         for c in kept:
             numbers: list[int] = []
             for idx, start, end in c.spans[:2]:
-                ev = evidence[c.refs[idx] - 1]
+                ev = written.evidence[c.refs[idx] - 1]
                 key = (ev.hit.chunk.doc_id, ev.start + start)
                 if key not in by_span:
                     by_span[key] = len(citations) + 1
@@ -469,13 +708,13 @@ class Assistant:
                 )
             )
         notes: tuple[str, ...] = ()
-        if dropped_refs:
-            notes += (f"{dropped_refs} citation(s) pointing to no passage were dropped",)
-        if len(kept) < len(checked):
-            notes += (f"{len(checked) - len(kept)} unverified sentence(s) dropped",)
+        if verified.dropped_refs:
+            notes += (f"{verified.dropped_refs} citation(s) pointing to no passage were dropped",)
+        if len(kept) < len(verified.checked):
+            notes += (f"{len(verified.checked) - len(kept)} unverified sentence(s) dropped",)
         if any(c.recited for c in kept):
             notes += ("citations pointed at the supporting passage by verification",)
-        return turn.answer(
+        return frame.body(
             sentences=tuple(sentences),
             citations=tuple(citations),
             refused=False,
@@ -484,34 +723,53 @@ class Assistant:
         )
 
 
-@dataclass
-class _Turn:
-    """What one question carries through the answer methods."""
+@dataclass(frozen=True)
+class _Frame:
+    """What every answer to one question shares: the question, its retrieval, when it
+    was asked, what produced it. Immutable: each stage returns a new record."""
 
-    question: str
-    lang: str
-    hits: list[Hit]
+    retrieved: Retrieved
     settings: Settings
     started: float
-    timings: Timings
     provenance: Provenance
-    signals: Signals = dataclasses.field(default_factory=Signals)
     draft: str = ""
 
-    def answer(self, **fields: Any) -> Answer:
-        return self.finish(
-            Answer(question=self.question, language=self.lang, hits=tuple(self.hits), **fields)
+    @property
+    def question(self) -> str:
+        return self.retrieved.question
+
+    @property
+    def lang(self) -> str:
+        return self.retrieved.lang
+
+    def body(self, **fields: Any) -> Answer:
+        fields.setdefault("citations", ())
+        return Answer(
+            question=self.question, language=self.lang, hits=self.retrieved.hits, **fields
         )
 
-    def finish(self, answer: Answer, **changes: Any) -> Answer:
-        """`answer` as the final one, with the turn's timings and signals so far."""
-        total = time.perf_counter() - self.started
+    def answer(
+        self, body: Answer, signals: Signals, timings: Timings, final: bool = True
+    ) -> Answer:
+        """`body` with the question's timings, signals and provenance so far."""
         return replace(
-            answer,
-            timings=replace(self.timings, total_s=total),
-            signals=self.signals,
+            body,
+            timings=replace(timings, total_s=time.perf_counter() - self.started),
+            signals=signals,
             provenance=self.provenance,
             draft=self.draft,
-            final=True,
-            **changes,
+            final=final,
         )
+
+
+def date_in_words(date: str | None) -> list[str]:
+    """An ISO date ('2024-07') as the words a sentence may use for it, French and
+    English: 'juillet 2024', 'July 2024'."""
+    if not date:
+        return []
+    parts = date.split("-")
+    if len(parts) < 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= 12:
+        return [date]
+    month = int(parts[1]) - 1
+    day = f"{int(parts[2])} " if len(parts) > 2 and parts[2].isdigit() else ""
+    return [date, *(f"{day}{names[month]} {parts[0]}" for names in (MONTHS_FR, MONTHS_EN))]

@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from rag.chunking import split_sentences
 from rag.errors import DocumentError
 
 TEXT_SUFFIXES = {".txt", ".md"}
@@ -261,9 +262,8 @@ def extract_metadata(
         if byline_match:
             body = body.replace(byline_match.group(0), "", 1)
         paragraphs = [p.strip() for p in body.split("\n") if len(p.split()) >= 5]
-        first = re.split(
-            r"(?<=[.!?])\s", paragraphs[0] if paragraphs else body.strip(), maxsplit=1
-        )[0]
+        paragraph = paragraphs[0] if paragraphs else body.strip()
+        first = next((paragraph[a:b] for a, b in split_sentences(paragraph)), paragraph)
         first = re.sub(r"^[A-ZÀ-Ý/ .'-]{3,60}\([^)]{1,30}\)\s*[–—-]\s*", "", first).strip()
         title = first if len(first) <= 100 else first[:97].rsplit(" ", 1)[0] + "…"
     return (

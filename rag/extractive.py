@@ -23,72 +23,25 @@ import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
+from rag.slots import Slot, asked_slot, asked_stems, fillers, names, places
 from rag.text import (
-    ALIASES,
-    COUNT_WORDS,
     ENGLISH_COUNTS,
+    MONTHS_EN,
+    MONTHS_FR,
     STOPWORDS,
+    UNIT_WORDS,
+    WEEKDAYS_EN,
+    WEEKDAYS_FR,
     content_terms,
-    fold,
     looks_like_prose,
     planted,
     stem,
-    words,
 )
 from rag.types import Hit
 
 LEXICAL_WEIGHT = 0.15  # chosen on eval/questions.jsonl: best top-3 key facts and refusal AUC
 TYPE_BONUS = 0.07  # ranking only: a sentence holding the kind of fact the question asks for
-
-_NAME_PAIR = re.compile(r"\b([A-ZÀ-Ý][\w’'-]+) [A-ZÀ-Ý][\w’'-]+")
-
-
-class _PersonName:
-    """Two capitalised words in a row, the first not a stop word ('La Chine' is no name)."""
-
-    @staticmethod
-    def search(text: str) -> bool:
-        return any(fold(m.group(1)) not in STOPWORDS for m in _NAME_PAIR.finditer(text))
-
-
-_PERSON = _PersonName()
-_TIME = re.compile(
-    r"\b(1er|\d{4}|janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
-    r"octobre|novembre|décembre|lundi|mardi|mercredi|jeudi|vendredi|samedi|"
-    r"dimanche|\d{1,2} [a-zé]+)\b",
-    re.IGNORECASE,
-)
-_DIGIT = re.compile(r"\d")
-_PLACE = re.compile(r"\b(?:à|au|aux|en|in|at)\s+[A-ZÀ-Ý]")
-# (what the question says, the kind of fact it asks for, what a sentence holding one shows)
-_ASKS = (
-    (re.compile(r"\b(who|whom|qui)\b", re.IGNORECASE), "person", _PERSON),
-    (
-        re.compile(
-            r"\b(when|quand|(?:what|which) (?:days?|dates?|months?|years?)|"
-            r"quel(?:le)?s? (?:jours?|dates?|mois|années?))\b",
-            re.IGNORECASE,
-        ),
-        "date",
-        _TIME,
-    ),
-    (
-        re.compile(
-            r"\b(where|où|in which city|dans quelle ville|in which country|dans quel pays)\b",
-            re.IGNORECASE,
-        ),
-        "place",
-        _PLACE,
-    ),
-    (
-        re.compile(
-            r"\b(how many|how much|combien|what share|quelle part|percent|pourcentage)\b",
-            re.IGNORECASE,
-        ),
-        "number",
-        _DIGIT,
-    ),
-)
+PHRASE_KINDS = ("person", "organisation", "place", "date", "count")  # answered by a phrase
 
 
 @dataclass(frozen=True)
@@ -128,12 +81,13 @@ def score_sentences(
     q_vec = embedder.embed([question], "query")[0]
     sims = _sentence_vectors(candidates, embedder, stored) @ q_vec
     q_terms = set(content_terms(question))
-    wanted = [fact for asks, _, fact in _ASKS if asks.search(question)]
+    slot = asked_slot(question)
+    typed = slot.kind in PHRASE_KINDS
     scored = []
     for (hit, s, e, text), sim in zip(candidates, sims, strict=True):
         overlap = len(q_terms & set(content_terms(text))) / max(len(q_terms), 1)
         score = float(sim) + LEXICAL_WEIGHT * overlap
-        bonus = TYPE_BONUS * any(fact.search(text) for fact in wanted)
+        bonus = TYPE_BONUS * (typed and bool(fillers(slot, text, question)))
         scored.append(ScoredSentence(hit, s, e, text, float(sim), score, score + bonus))
     return sorted(scored, key=lambda x: -x.rank_score)
 
@@ -154,97 +108,29 @@ def _sentence_vectors(
 
 # ---------------------------------------------------------------- the answer phrase
 
-_MONTHS = (
-    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-)
-_WEEKDAYS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
-_DAY = r"\d{1,2}(?:er)?"
-_DATE_PHRASE = re.compile(
-    rf"\b(?:(?:les? )?{_DAY}(?: et (?:le )?{_DAY})? (?:{_MONTHS})(?: \d{{4}})?"
-    rf"|(?:en )?(?:{_MONTHS})(?: et (?:en )?(?:{_MONTHS}))?(?: \d{{4}})?"
-    rf"|(?:{_WEEKDAYS})|(?:19|20)\d{{2}})\b",
-    re.IGNORECASE,
-)
-_ABOUT = r"(?:\b(?:au moins|environ|plus de|moins de|at least|about|more than) )?"
-_UNIT = r" (?:[^\W\d_]+ ){0,2}[^\W\d_]+s\b"  # "pays", "grands modèles linguistiques"
-_NUMBER_PHRASE = re.compile(rf"{_ABOUT}\d(?:[\d\u202f.,]*\d)?(?: ?%|{_UNIT})?", re.IGNORECASE)
-# "cinq ans": a count in words, with what it counts ("les deux" alone is "both")
-_COUNT_PHRASE = re.compile(rf"{_ABOUT}\b(?:{'|'.join(COUNT_WORDS)}){_UNIT}", re.IGNORECASE)
-_CAP = r"[A-ZÀ-Ý][\w’'.-]*"
-_NAME_RUN = re.compile(rf"{_CAP}(?:[ -](?:de |du |des |d['’])?{_CAP})*")
-_LIST_JOIN = re.compile(r"^(?:, | et | and |, et |, and )$")
-_PLACE_PHRASE = re.compile(rf"\b(?:à|au|aux|en|in|at) ({_CAP}(?: {_CAP})*)")
-
-
-def _kind(question: str) -> str | None:
-    """The kind of fact asked for: 'person', 'date', 'place', 'number', or None (then the
-    sentence is the answer: "which initiative…" has no pattern that finds it reliably)."""
-    return next((kind for asks, kind, _ in _ASKS if asks.search(question)), None)
-
-
 _ARTICLE_BEFORE = re.compile(r"(?:\b(?:le|la|les|du|des|the)|[ld]['’])\s*$", re.IGNORECASE)
+_LIST_JOIN = re.compile(r"^(?:, | et | and | ou | or |, et |, and |, ou |, or )$")
 
 
-def question_stems(question: str) -> set[str]:
-    """The question's word stems and their French/English aliases ("china" → "chine")."""
-    found = words(question)
-    return {stem(w) for w in found} | {alias for w in found for alias in ALIASES.get(w, ())}
-
-
-def _names(sentence: str, question: str, person: bool) -> list[tuple[int, int]]:
-    """Runs of capitalised words not already in the question (in either language),
-    lists joined; a person's name has two words at least, and runs after an article
-    ('le Washington Post') come last."""
-    asked = question_stems(question)
-    runs = []
-    for m in _NAME_RUN.finditer(sentence):
-        words_in_run = words(m.group(0))
-        if m.start() == 0 and len(words_in_run) == 1:
-            continue  # a sentence opener, not a name
-        if m.group(0).isupper() and len(m.group(0)) > 2:
-            continue  # a dateline (BEIJING), not a name
-        if person and len([w for w in words_in_run if w not in STOPWORDS]) < 2:
-            continue
-        if all(stem(w) in asked or w in STOPWORDS for w in words_in_run):
-            continue
-        runs.append((m.start(), m.end()))
-    if person:  # a full name first; organisations ("le Washington Post", "(Reuters)") last
-        runs.sort(
-            key=lambda r: (
-                bool(_ARTICLE_BEFORE.search(sentence[: r[0]])) or sentence[: r[0]].endswith("("),
-                " " not in sentence[r[0] : r[1]],
-            )
-        )
-    if not runs:
-        return []
-    start, end = runs[0]
-    for s, e in runs[1:]:  # "OpenAI, Anthropic et Cohere" is one answer
-        if not _LIST_JOIN.match(sentence[end:s]):
-            break
-        end = e
-    return [(start, end)]
-
-
-def answer_phrase(question: str, sentence: str) -> tuple[int, int] | None:
-    """(start, end) of the words of `sentence` that answer `question`, or None."""
-    kind = _kind(question)
-    if kind == "date":
-        found = [(m.start(), m.end()) for m in _DATE_PHRASE.finditer(sentence)]
-    elif kind == "number":  # a figure first; a count in words when there is none
-        found = [
-            (m.start(), m.end())
-            for m in _NUMBER_PHRASE.finditer(sentence)
-            if not re.fullmatch(r"(?:19|20)\d{2}", m.group(0).strip())
-        ] or [(m.start(), m.end()) for m in _COUNT_PHRASE.finditer(sentence)]
-    elif kind == "place":
-        found = [(m.start(1), m.end(1)) for m in _PLACE_PHRASE.finditer(sentence)]
-        asked = fold(question)
-        found = [(s, e) for s, e in found if fold(sentence[s:e]) not in asked]
-    elif kind == "person":
-        found = _names(sentence, question, person=True)
-    else:
+def answer_phrase(question: str, sentence: str, slot: Slot | None = None) -> tuple[int, int] | None:
+    """(start, end) of the words of `sentence` that fill the slot `question` asks for
+    (a name, an organisation, a place, a date, a count), or None: for another kind of
+    question, or when the sentence holds no filler of the asked kind."""
+    slot = slot or asked_slot(question)
+    if slot.kind not in PHRASE_KINDS:
         return None
+    if slot.kind in ("person", "organisation"):  # a name: a group noun is no phrase
+        found = names(sentence, question, bodies=slot.kind == "organisation")
+    elif slot.kind == "place":
+        found = places(sentence, question)
+    else:
+        found = fillers(slot, sentence, question)
+    if slot.kind == "count":  # a figure before a count in words
+        found.sort(key=lambda span: not re.search(r"\d", sentence[span[0] : span[1]]))
+    if slot.kind in ("person", "organisation"):
+        found = _names_first(sentence, found, person=slot.kind == "person")
+    else:  # of two figures, the one beside the question's words: "les 50 % des États-Unis"
+        found.sort(key=lambda span: -_near_question(sentence, span, question, _NEAR))
     if not found:
         return None
     start, end = found[0]
@@ -253,33 +139,36 @@ def answer_phrase(question: str, sentence: str) -> tuple[int, int] | None:
     return start, end
 
 
+def _names_first(sentence: str, runs: list[tuple[int, int]], person: bool) -> list[tuple[int, int]]:
+    """For a person, a full name first and organisations ("le Washington Post",
+    "(Reuters)") last; then a list ("OpenAI, Anthropic et Cohere") joined as one answer."""
+    runs = sorted(  # "(Reuters)" is a credit, not an answer
+        runs, key=lambda r: sentence[: r[0]].endswith("(") and sentence[r[1] : r[1] + 1] == ")"
+    )
+    if person:
+        runs = sorted(
+            runs,
+            key=lambda r: (
+                bool(_ARTICLE_BEFORE.search(sentence[: r[0]])) or sentence[: r[0]].endswith("("),
+                " " not in sentence[r[0] : r[1]],
+            ),
+        )
+    if not runs:
+        return []
+    start, end = runs[0]
+    for s, e in runs[1:]:
+        if s < end or not _LIST_JOIN.match(sentence[end:s]):
+            break
+        end = e
+    return [(start, end), *runs[1:]]
+
+
 _ENGLISH_WORDS = {
-    **dict(
-        zip(
-            _MONTHS.split("|")[:12],
-            [m.capitalize() for m in _MONTHS.split("|")[12:]],
-            strict=True,
-        )
-    ),
-    **dict(
-        zip(
-            _WEEKDAYS.split("|"),
-            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-            strict=True,
-        )
-    ),
+    **dict(zip(MONTHS_FR, [m.capitalize() for m in MONTHS_EN], strict=True)),
+    **dict(zip(WEEKDAYS_FR, [d.capitalize() for d in WEEKDAYS_EN], strict=True)),
     "et": "and",
     "environ": "about",
-    "pays": "countries",
-    "ans": "years",
-    "années": "years",
-    "mois": "months",
-    "jours": "days",
-    "semaines": "weeks",
-    "entreprises": "companies",
-    "personnes": "people",
-    "milliards": "billion",
-    "millions": "million",
+    **UNIT_WORDS,
 }
 _ENGLISH_PHRASES = {"au moins": "at least", "plus de": "more than", "moins de": "less than"}
 _DROPPED = {"le", "les", "en"}
@@ -291,7 +180,7 @@ def phrase_in_english(question: str, phrase: str) -> str:
     "about 100 countries", "cinq ans" → "five years"), word for word; as it is when a
     word is not in the table (names, places and other phrases are never translated:
     "Mars" may be a name)."""
-    if _kind(question) not in ("date", "number"):
+    if asked_slot(question).kind not in ("date", "count"):
         return phrase
     return _in_english(phrase) or phrase
 
@@ -390,6 +279,15 @@ def _merge_runs(
 
 PHRASE_TIE_MARGIN = 0.03  # sentences this close to the best compete on their phrase
 _WINDOW = 60  # characters each side of a phrase where the question's words count
+_NEAR = 30  # the same, between two phrases of one sentence
+
+
+def _near_question(sentence: str, span: tuple[int, int], question: str, window: int) -> int:
+    """How many of the question's content words stand within `window` characters of
+    the phrase at `span`."""
+    q_terms = asked_stems(question) - {stem(w) for w in STOPWORDS}
+    around = sentence[max(0, span[0] - window) : span[1] + window]
+    return len(q_terms & set(content_terms(around)))
 
 
 def best_answer(
@@ -399,17 +297,16 @@ def best_answer(
     within `PHRASE_TIE_MARGIN` of the best, the one whose answer phrase stands
     closest to the question's words wins ("La Chine enverra Wu Zhaohui … à un
     sommet" over "… la Chine … après la visite … de James Cleverly")."""
-    q_terms = question_stems(question) - {stem(w) for w in STOPWORDS}
+    slot = asked_slot(question)
     best, best_span, best_key = scored[0], None, (-1, 0.0)
     for s in scored:
         if s.rank_score < scored[0].rank_score - PHRASE_TIE_MARGIN:
             break
-        span = answer_phrase(question, s.text)
+        span = answer_phrase(question, s.text, slot)
         if span is None:
             key = (0, s.rank_score)
         else:
-            window = s.text[max(0, span[0] - _WINDOW) : span[1] + _WINDOW]
-            key = (1 + len(q_terms & set(content_terms(window))), s.rank_score)
+            key = (1 + _near_question(s.text, span, question, _WINDOW), s.rank_score)
         if key > best_key:
             best, best_span, best_key = s, span, key
     return best, best_span

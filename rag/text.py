@@ -15,6 +15,11 @@ def _word_set(text: str) -> set[str]:
     return set(text.split())
 
 
+def word_list(text: str) -> tuple[str, ...]:
+    """The words of a literal list written as one string, in order."""
+    return tuple(text.split())
+
+
 _STOP_FR = _word_set(
     """
 le la les l un une des du de d et ou mais donc or ni car à a au aux en dans par pour sur
@@ -51,6 +56,11 @@ ALIASES: dict[str, set[str]] = {
     "ai": {"ia", "intel"},
     "ia": {"ai", "intel"},
     "chinese": {"chine", "chino"},
+    "chinois": {"chine"},
+    "chinoise": {"chine"},
+    "chinoises": {"chine"},
+    "britannique": {"breta", "royau", "grand"},
+    "britanniques": {"breta", "royau", "grand"},
     "beijing": {"pekin", "beiji"},
     "us": {"etats", "ameri", "washi"},
     "usa": {"etats", "ameri"},
@@ -96,24 +106,36 @@ ALIASES: dict[str, set[str]] = {
     "house": {"maiso"},
     "tsinghua": {"tsing"},
     "university": {"unive"},
-    "january": {"janvi"},
-    "february": {"fevri"},
-    "march": {"mars"},
-    "april": {"avril"},
-    "may": {"mai"},
-    "june": {"juin"},
-    "july": {"juill"},
-    "august": {"aout"},
-    "september": {"septe"},
-    "october": {"octob"},
-    "november": {"novem"},
-    "december": {"decem"},
-    "monday": {"lundi"},
-    "tuesday": {"mardi"},
-    "wednesday": {"mercr"},
-    "thursday": {"jeudi"},
-    "friday": {"vendr"},
 }
+
+
+# Month and weekday names, French then English, in calendar order: the one home of these
+# lists (date phrases, their English rendering, the asked slot, aliases).
+MONTHS_FR = word_list(
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+)
+MONTHS_EN = word_list(
+    "january february march april may june july august september october november december"
+)
+WEEKDAYS_FR = word_list("lundi mardi mercredi jeudi vendredi samedi dimanche")
+WEEKDAYS_EN = word_list("monday tuesday wednesday thursday friday saturday sunday")
+# What counts count, French → English: the instant answer's rendering, and the unit a
+# "how many" question asks for meeting the unit of a French figure.
+UNIT_WORDS = {
+    "pays": "countries",
+    "ans": "years",
+    "années": "years",
+    "mois": "months",
+    "jours": "days",
+    "semaines": "weeks",
+    "entreprises": "companies",
+    "sociétés": "companies",
+    "personnes": "people",
+    "milliards": "billion",
+    "millions": "million",
+}
+# An answer's citation marker: "[2]", "[1, 3]".
+CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 
 # Counts in words, English then French, from 2: "one", "un" and "une" are far more often
@@ -147,6 +169,15 @@ def words(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     return word[:5]
+
+
+# English month and weekday names meet their French stems ("october" → "octob").
+ALIASES.update(
+    {
+        en: {stem(fold(fr))}
+        for en, fr in zip(MONTHS_EN + WEEKDAYS_EN, MONTHS_FR + WEEKDAYS_FR, strict=True)
+    }
+)
 
 
 def content_terms(text: str) -> list[str]:

@@ -88,6 +88,11 @@ class Signals:
     """What the refusal decision and the choice of answer rested on."""
 
     evidence_score: float | None = None  # best sentence score (similarity + overlap)
+    slot: str = ""  # the kind of fact the question asks for (rag.slots)
+    slot_candidates: int | None = None  # retrieved sentences that fill it
+    first_fills: bool = False  # an instant answer fills it, on strong evidence
+    first_judged: bool = False  # the model judged the instant answer's sentence to answer
+    model_fills: bool | None = None  # a kept model sentence fills it (None: not written)
     # P("this sentence gives the answer") of each judged sentence, best-ranked first
     sentence_yes: tuple[float, ...] = ()
     model_refused: bool | None = None
@@ -115,15 +120,18 @@ class Answer:
     sentences: tuple[AnswerSentence, ...]
     citations: tuple[Citation, ...]
     refused: bool
-    mode: str  # which path produced the sentences: extractive, generative, refusal
+    # which path produced the sentences: extractive, generative, refusal, missing (the
+    # articles do not give what is asked: a refusal with the closest passage as context)
+    # or reading (the first state: passages, not an answer)
+    mode: str
     preamble: str = ""  # framing line in the question's language
     hits: tuple[Hit, ...] = ()
     timings: Timings = field(default_factory=Timings)
     notes: tuple[str, ...] = ()  # e.g. "generated answer dropped: unsupported"
-    final: bool = True  # False for the instant extractive answer the model may replace
+    final: bool = True  # False for the first state, which the model's answer may replace
     signals: Signals = field(default_factory=Signals)
     provenance: Provenance | None = None
-    first: Answer | None = None  # the instant extractive answer this one replaced
+    first: Answer | None = None  # the first state shown before this one
     draft: str = ""  # what the model wrote, before verification
 
     @property

@@ -30,9 +30,9 @@ import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
-from rag.text import ALIASES, COUNT_WORDS, STOPWORDS, detect_language, fold, stem, words
+from rag.slots import NAME_RUN, negates
+from rag.text import ALIASES, CITATION, COUNT_WORDS, STOPWORDS, detect_language, fold, stem, words
 
-CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][\w'’-]*")
 
@@ -87,7 +87,8 @@ def numbers(text: str) -> set[str]:
 def names(text: str) -> set[str]:
     """Folded capitalised words that are names, not sentence openers or stop words."""
     found: set[str] = set()
-    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
         tokens = _CAPITALISED.findall(sentence)
         for i, token in enumerate(tokens):
             word = re.sub(r"['’]s$", "", fold(token)).strip("'’-")
@@ -127,32 +128,48 @@ def _is_copied_phrase(claim: str, passage_stems: set[str]) -> bool:
     return 0 < len(terms) <= 4 and all(stem(t) in passage_stems for t in terms)
 
 
+@dataclass(frozen=True)
+class Source:
+    """The article an extract comes from. Its metadata (title, outlet, byline, date in
+    words) may be cited like its text; in its text, a surname the extract gives alone
+    ("Wu a été nommé…") is found with its full name ("Wu Zhaohui")."""
+
+    metadata: str = ""
+    text: str = ""
+
+
 def check_claim(
     claim: str,
     passages: list[str],
     embedder: Embedder,
     threshold: float,
     cross_threshold: float | None = None,
+    sources: list[Source] | None = None,
+    question: str = "",
 ) -> tuple[Support, list[tuple[int, int, int]]]:
-    """Support of `claim` by the cited `passages`, and the best sentence span in each
-    passage as (passage index, start, end) for quoting, best first."""
+    """Support of `claim` by the cited `passages` (and their articles' `sources`), and
+    the best sentence span in each passage as (passage index, start, end) for quoting,
+    best first. A claim that denies the question's premise may repeat the question's
+    names and numbers ("The talks were not in Paris but in Geneva")."""
     if not passages:
         return Support(False, 0.0, "no citation"), []
     if cross_threshold is not None and detect_language(claim) != detect_language(passages[0]):
         threshold = cross_threshold
-    joined = " ".join(passages)
+    sources = sources or []
+    joined = " ".join([*passages, *(x.metadata for x in sources)])
+    if question and negates(claim):  # the question's own words, denied
+        joined += " " + question
     # Digits must be digits in the source: "a duré 5 ans" is not backed by "en cinq ans"
     # (a number taken from elsewhere far more often than translated); words may be either.
     missing_numbers = (_digits(claim) - _digits(joined)) | (_counts(claim) - numbers(joined))
     stems = {stem(w) for w in words(joined)}
     common_nouns = {fold(w) for w in _LOWER_WORD.findall(joined)}
     missing_names = {n for n in names(claim) if not _name_in(n, stems, common_nouns)}
+    missing_names -= _full_names(claim, missing_names, stems, [x.text for x in sources])
     spans = [(i, s, e) for i, p in enumerate(passages) for s, e in split_sentences(p)]
-    claim_vec = embedder.embed([claim], "query")[0]
-    sentence_vecs = embedder.embed([passages[i][s:e] for i, s, e in spans], "passage")
-    sims = sentence_vecs @ claim_vec if len(spans) else np.zeros(0)
-    order = list(np.argsort(-sims)) if len(spans) else []
-    best = float(sims[order[0]]) if order else 0.0
+    texts = [passages[i][s:e] for i, s, e in spans]
+    sentence_vecs = embedder.embed(texts, "passage") if texts else np.zeros((0, 1))
+    best, order = _closest(claim, sentence_vecs, embedder)
     best_spans = []
     seen: set[int] = set()
     for j in order:  # best sentence of each cited passage
@@ -168,24 +185,68 @@ def check_claim(
             False, best, f"name not in source: {', '.join(sorted(missing_names))}"
         ), best_spans
     if best < threshold and not _is_copied_phrase(claim, stems):
-        return Support(False, best, f"not close enough to the source ({best:.2f})"), best_spans
+        # one sentence, two facts from two extracts: each part close to its own sentence
+        parts = [p for p in _CLAUSE.split(claim) if len(words(p)) >= 3]
+        if len(passages) < 2 or len(parts) < 2:
+            return Support(False, best, f"not close enough to the source ({best:.2f})"), best_spans
+        worst = min(_closest(part, sentence_vecs, embedder)[0] for part in parts)
+        if worst < threshold:
+            return Support(False, best, f"not close enough to the source ({best:.2f})"), best_spans
     return Support(True, best), best_spans
+
+
+_CLAUSE = re.compile(
+    r";|,? (?:and|while|whereas|but) (?=[a-z]+ )|,? (?:et|tandis que|alors que|mais) (?=\w+ )"
+)
+
+
+def _closest(text: str, sentence_vecs: np.ndarray, embedder: Embedder) -> tuple[float, list[int]]:
+    """The best similarity of `text` to the sentences, and their order, best first."""
+    if not len(sentence_vecs):
+        return 0.0, []
+    sims = sentence_vecs @ embedder.embed([text], "query")[0]
+    order = [int(j) for j in np.argsort(-sims)]
+    return float(sims[order[0]]), order
+
+
+def _full_names(
+    claim: str, missing: set[str], passage_stems: set[str], articles: list[str]
+) -> set[str]:
+    """Missing name words that complete a name the extract gives in part: "Wu Zhaohui"
+    when the extract says "Wu" and the same article says "Wu Zhaohui"."""
+    if not missing or not articles:
+        return set()
+    folded = [" ".join(words(a)) for a in articles]
+    found = set()
+    for m in NAME_RUN.finditer(claim):
+        run = words(m.group(0))
+        gaps = {w for w in run if w in missing}
+        known = [w for w in run if w not in missing and w not in STOPWORDS]
+        in_passage = any(stem(w) in passage_stems for w in known)
+        if gaps and in_passage and any(" ".join(run) in a for a in folded):
+            found |= gaps
+    return found
 
 
 # ---------------------------------------------------------------- a whole draft
 
-_SENTENCE_END = re.compile(r"[.!?](?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
+_LEADING_CITATIONS = re.compile(rf"^(?:\s*{CITATION.pattern})+")
 
 
 def split_answer(draft: str) -> list[str]:
-    """A model's answer cut into sentences, each keeping the [n] markers that follow
-    its full stop ("… mardi. [1] Next" keeps [1] with the first sentence)."""
-    pieces, start = [], 0
-    for match in _SENTENCE_END.finditer(draft):
-        pieces.append(draft[start : match.end()].strip())
-        start = match.end()
-    pieces.append(draft[start:].strip())
-    return [p for p in pieces if p]
+    """A model's answer cut into sentences (the one sentence splitter), each keeping the
+    [n] markers that follow its full stop ("… mardi. [1] Next" keeps [1] with the first
+    sentence)."""
+    pieces: list[str] = []
+    for start, end in split_sentences(draft):
+        piece = draft[start:end]
+        markers = _LEADING_CITATIONS.match(piece)
+        if markers and pieces:
+            pieces[-1] += " " + markers.group(0).strip()
+            piece = piece[markers.end() :]
+        if piece.strip():
+            pieces.append(piece.strip())
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -207,12 +268,16 @@ def _attribute(
     embedder: Embedder,
     threshold: float,
     cross_threshold: float,
+    sources: list[Source],
+    question: str,
 ) -> tuple[tuple[int, ...], Support, list[tuple[int, int, int]]] | None:
     """The single passage that supports `claim` best, for a claim whose own citation
     does not hold: the support bar is the same, only the pointer is corrected."""
     found = []
     for n, passage in enumerate(passages, 1):
-        support, spans = check_claim(claim, [passage], embedder, threshold, cross_threshold)
+        support, spans = check_claim(
+            claim, [passage], embedder, threshold, cross_threshold, sources[n - 1 : n], question
+        )
         if support.supported:
             found.append(((n,), support, spans))
     return max(found, key=lambda f: f[1].similarity, default=None)
@@ -227,9 +292,12 @@ def check_draft(
     cross_threshold: float,
     judge: Judge | None = None,
     judge_threshold: float = 0.0,
+    sources: list[Source] | None = None,
+    question: str = "",
 ) -> tuple[list[CheckedSentence], int]:
-    """Every sentence of `draft` checked against the passages it cites, and the
-    number of citations that pointed to no passage."""
+    """Every sentence of `draft` checked against the passages it cites (`sources`: the
+    article of each passage), and the number of citations that pointed to no passage."""
+    sources = sources or [Source() for _ in passages]
     checked: list[CheckedSentence] = []
     dropped = 0
     for raw in split_answer(draft):
@@ -238,11 +306,19 @@ def check_draft(
         if len(re.findall(r"[^\W\d_]{2,}", text)) < 1:  # "2." of a numbered list
             continue
         support, spans = check_claim(
-            text, [passages[n - 1] for n in refs], embedder, threshold, cross_threshold
+            text,
+            [passages[n - 1] for n in refs],
+            embedder,
+            threshold,
+            cross_threshold,
+            [sources[n - 1] for n in refs],
+            question,
         )
         recited = False
         if not support.supported:
-            better = _attribute(text, passages, embedder, threshold, cross_threshold)
+            better = _attribute(
+                text, passages, embedder, threshold, cross_threshold, sources, question
+            )
             if better is not None:
                 (refs, support, spans), recited = better, True
         if support.supported and detect_language(text) not in (language, "other"):

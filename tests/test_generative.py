@@ -167,12 +167,13 @@ def test_with_the_gate_open_every_sentence_is_judged_for_tuning(sample_settings)
     assert generator.sentences_judged == 2
 
 
-def test_the_models_refusal_phrase_is_a_refusal(sample_settings) -> None:
+def test_the_models_refusal_phrase_says_what_is_missing(sample_settings) -> None:
     reply = "Les articles ne contiennent pas la réponse à cette question."
     assistant, _ = _scripted(sample_settings, reply)
     answer = assistant.ask(QUESTION)
-    assert answer.refused and answer.signals.model_refused
-    assert answer.text == reply
+    assert answer.refused and answer.signals.model_refused and answer.mode == "missing"
+    assert answer.text.startswith("Les articles ne donnent pas le nombre demandé")
+    assert "130" in answer.citations[0].quote  # the closest passage, as context
 
 
 def test_nothing_verified_falls_back_to_the_instant_answer(sample_settings) -> None:
@@ -239,15 +240,71 @@ def test_decide_is_the_one_refusal_rule() -> None:
     assert decide(Signals(evidence_score=0.9), s) == "model"  # go on: ask the judge
     assert decide(Signals(evidence_score=0.9, sentence_yes=(0.1,)), s) == "refuse"
     assert decide(Signals(evidence_score=0.9, sentence_yes=(0.5,)), s) == "model"
-    assert decide(replace(strong, model_refused=True), s) == "refuse"
-    assert decide(replace(strong, sentences_verified=0), s) == "extractive"
+    assert decide(replace(strong, model_refused=True), s) == "missing"
+    # nothing verified: the instant answer only if it fills the asked slot
+    assert decide(replace(strong, sentences_verified=0), s) == "missing"
+    assert decide(replace(strong, sentences_verified=0, first_fills=True), s) == "extractive"
+    # weak evidence, but the model read the instant answer's sentence and said it answers
+    assert decide(replace(strong, sentences_verified=0, first_judged=True), s) == "extractive"
+    # verified sentences that fill nothing (a restated question) are not an answer
+    assert decide(replace(strong, model_fills=False), s) == "missing"
+    assert decide(replace(strong, model_fills=False, first_fills=True), s) == "extractive"
+    # no retrieved sentence holds what is asked: say so before any judge
+    assert decide(Signals(evidence_score=0.9, slot_candidates=0), s) == "missing"
     assert decide(replace(strong, sentence_yes=(0.1,)), s) == "refuse"  # verified, still refused
     written = Signals(
         evidence_score=0.9, sentence_yes=(0.9,), model_refused=False, sentences_written=1
     )
     assert decide(written, s.replace(mode="generative")) == "model"
-    assert decide(written, s.replace(mode="extractive")) == "extractive"
+    assert decide(written, s.replace(mode="extractive")) == "missing"  # no instant answer
+    assert decide(replace(written, first_fills=True), s.replace(mode="extractive")) == "extractive"
     # a replay with fewer judged sentences reads only the first ones
     two_judged = Signals(evidence_score=0.9, sentence_yes=(0.1, 0.9))
     assert decide(two_judged, s.replace(judged_sentences=1)) == "refuse"
     assert decide(two_judged, s.replace(judged_sentences=2)) == "model"
+
+
+# ---------------------------------------------------------------- the asked slot as a gate
+
+
+def test_a_verified_restatement_is_not_an_answer(sample_settings) -> None:
+    # every check passes (the extract's own words), but it gives no count
+    reply = "La Chine compte de grands modèles linguistiques [1]."
+    assistant, _ = _scripted(sample_settings, reply)
+    answer = assistant.ask(QUESTION)
+    assert answer.signals.sentences_verified == 1 and answer.signals.model_fills is False
+    assert answer.mode == "extractive" and "130" in answer.text  # the instant answer fills it
+    assert "gave nothing the question asks for" in answer.notes[0]
+
+
+def test_no_sentence_of_the_asked_kind_says_what_is_missing_without_the_model(
+    sample_settings,
+) -> None:
+    # the passages count models, countries and years, not employees
+    assistant, generator = _scripted(sample_settings, "Tencent compte 130 employés [1].")
+    answer = assistant.ask("Combien d'employés compte Tencent ?")
+    assert answer.refused and answer.mode == "missing"
+    assert answer.text.startswith("Les articles ne donnent pas le nombre demandé")
+    assert answer.signals.slot_candidates == 0
+    assert generator.words_sent == 0 and not generator.judged  # nothing asked of the model
+    assert len(answer.citations) == 1  # the closest passage, as context
+
+
+def test_weak_evidence_shows_passages_not_an_answer_first(sample_settings) -> None:
+    # the page's own off-topic example: its evidence (about 0.80) is below the bar an
+    # instant answer must clear, so the first state lists passages and answers nothing
+    assistant, _ = _scripted(sample_settings, "Wu Zhaohui [1].", sentence_judge=0.05)
+    events = _events(assistant, "Who won the 2022 World Cup?")
+    answers = [e for e in events if isinstance(e, Answer)]
+    assert all(a.mode in ("reading", "refusal", "missing") for a in answers)
+    assert answers[0].mode == "reading" and not answers[0].final
+    assert answers[-1].refused
+
+
+def test_a_question_about_several_articles_gets_a_phrase_from_each(sample_settings) -> None:
+    assistant, _ = _scripted(sample_settings, "Rien.", mode="extractive")
+    answer = assistant.ask(
+        "Quelles entreprises technologiques chinoises sont citées dans les articles ?"
+    )
+    assert answer.mode == "extractive" and len(answer.sentences) >= 2
+    assert len({c.doc_id for c in answer.citations}) == len(answer.citations)  # one per article

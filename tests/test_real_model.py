@@ -77,8 +77,12 @@ def test_english_question_gets_an_english_answer(qwen: Assistant) -> None:
 
 def test_an_on_topic_detail_the_articles_lack_is_refused(qwen: Assistant) -> None:
     answer = qwen.ask("Quel est le salaire annuel de Wu Zhaohui ?")
-    assert answer.refused and not answer.citations
-    assert answer.text == "Les articles ne contiennent pas la réponse à cette question."
+    assert answer.refused and answer.mode in ("refusal", "missing")
+    if answer.mode == "missing":  # says what is missing; the passage is context, not an answer
+        assert answer.text.startswith("Les articles ne donnent pas")
+        assert len(answer.citations) == 1
+    else:
+        assert not answer.citations
 
 
 TEMPTING = {

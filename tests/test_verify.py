@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from rag.answer import Assistant
-from rag.verify import check_claim, names, numbers, parse_citations
+from rag.verify import Source, check_claim, names, numbers, parse_citations
 
 PAIRS = Path(__file__).resolve().parent.parent / "eval" / "support_pairs.jsonl"
 
@@ -79,3 +79,77 @@ def test_agreement_on_hand_labelled_pairs(assistant: Assistant) -> None:
     )
     assert len(rows) >= 25
     assert agree / len(rows) >= 0.9
+
+
+# ---------------------------------------------------------------- what an editor accepts
+
+WU_ARTICLE = "000_975379ed672e047b.txt"
+WU_NAMED = "Wu a été nommé à son poste au ministère des Sciences en décembre 2022."
+
+
+def _source(assistant: Assistant, doc_id: str, metadata: str = "") -> Source:
+    return Source(metadata, assistant.store.documents[doc_id].text)
+
+
+def test_a_full_name_from_the_same_article(assistant: Assistant) -> None:
+    embedder = assistant.retriever().embedder
+    claim = "Wu Zhaohui a été nommé à son poste au ministère des Sciences en décembre 2022."
+    alone, _ = check_claim(claim, [WU_NAMED], embedder, 0.8)
+    assert not alone.supported and "zhaohui" in alone.reason
+    with_article, _ = check_claim(
+        claim, [WU_NAMED], embedder, 0.8, None, [_source(assistant, WU_ARTICLE)]
+    )
+    assert with_article.supported, with_article.reason
+    # a first name the article never gives stays an invention
+    invented = claim.replace("Wu Zhaohui", "Wu Jianguo")
+    wrong, _ = check_claim(
+        invented, [WU_NAMED], embedder, 0.8, None, [_source(assistant, WU_ARTICLE)]
+    )
+    assert not wrong.supported and "jianguo" in wrong.reason
+
+
+def test_the_articles_own_date_is_citable(assistant: Assistant) -> None:
+    embedder = assistant.retriever().embedder
+    article = "001_00b606b2294fa235.txt"
+    passage = (
+        "Il a averti que les risques liés au développement rapide des technologies liées à "
+        "l’IA nécessiteraient également une concertation au niveau international."
+    )
+    claim = "En juillet 2024, il a averti que les risques de l'IA nécessiteraient une concertation internationale."
+    bare, _ = check_claim(claim, [passage], embedder, 0.8)
+    assert not bare.supported and "2024" in bare.reason
+    metadata = "juillet 2024. July 2024"
+    dated, _ = check_claim(
+        claim, [passage], embedder, 0.8, None, [_source(assistant, article, metadata)]
+    )
+    assert dated.supported, dated.reason
+
+
+def test_one_sentence_two_facts_from_two_extracts(assistant: Assistant) -> None:
+    embedder = assistant.retriever().embedder
+    passages = [
+        "Les pourparlers sont prévus mardi à Genève.",
+        "La Chine compte désormais au moins 130 grands modèles linguistiques lancés par des "
+        "sociétés dont Alibaba et Tencent.",
+    ]
+    claim = (
+        "Les pourparlers sont prévus mardi à Genève, et la Chine compte au moins 130 grands "
+        "modèles linguistiques."
+    )
+    both, _ = check_claim(claim, passages, embedder, 0.91)  # the whole: 0.90
+    assert both.supported, both.reason
+    one, _ = check_claim(claim, passages[:1], embedder, 0.91)
+    assert not one.supported  # 130 is in the other extract only
+
+
+def test_a_denied_premise_may_repeat_the_question(assistant: Assistant) -> None:
+    embedder = assistant.retriever().embedder
+    passage = "Ces discussions, qui ont eu lieu à Genève, en Suisse, constituent un rare exemple."
+    question = "Pourquoi les discussions ont-elles eu lieu à Paris ?"
+    denied = "Les discussions n'ont pas eu lieu à Paris mais à Genève, en Suisse."
+    ok, _ = check_claim(denied, [passage], embedder, 0.8, None, None, question)
+    assert ok.supported, ok.reason
+    # the same name asserted, not denied, is still not in the source
+    asserted = "Les discussions ont eu lieu à Paris et à Genève, en Suisse."
+    bad, _ = check_claim(asserted, [passage], embedder, 0.8, None, None, question)
+    assert not bad.supported and "paris" in bad.reason

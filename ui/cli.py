@@ -17,10 +17,12 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.config import INDEX_DIR_ENV, MODES, Settings
 from rag.errors import RagError, UsageError
+from rag.progress import ProgressLine
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub, even by accident
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -189,10 +191,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings.replace(hybrid_search=False) if getattr(args, "no_hybrid", False) else settings
 
 
-def _progress(stage: str, done: int, total: int) -> None:
-    if sys.stderr.isatty():  # one line, rewritten; nothing in a log file
-        end = "" if done < total else "\n"
-        print(f"\r{stage}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+def _index_progress() -> Callable[[str, int, int], None]:
+    """One line per stage of indexing: rewritten on a terminal, every 10 % in a log."""
+    lines: dict[str, ProgressLine] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        line = lines.setdefault(stage, ProgressLine(stage, total, every=max(1, total // 10)))
+        line(done, total)
+
+    return report
 
 
 def existing_index(settings: Settings, args: argparse.Namespace) -> None:
@@ -214,7 +221,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if missing:  # before anything is touched: pruning would empty the index
         raise UsageError(f"no such file or folder: {', '.join(missing)}; nothing was indexed")
     report = Assistant(settings).index(
-        paths, rebuild=args.rebuild, prune=not args.add, progress=_progress
+        paths, rebuild=args.rebuild, prune=not args.add, progress=_index_progress()
     )
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "

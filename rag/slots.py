@@ -1,0 +1,521 @@
+"""The asked slot: the kind of fact a question asks for, and whether a text fills it.
+
+A reply counts as an answer only if it holds a filler of the asked slot that the
+question does not already hold: a name for "who", a date at the asked granularity
+for "when", a place for "where", a figure with what it counts for "how many", a
+cause for "why", new facts for an open question. A sentence that restates the
+question and a phrase of the wrong type ("Sommet" for a city, the "3" of "3e Forum"
+for a count, "mardi" for an exact date) fill nothing. The rules read French and
+English news questions by their question words; a question they do not recognise
+asks an open slot.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.chunking import split_sentences
+from rag.text import (
+    ALIASES,
+    CITATION,
+    COUNT_WORDS,
+    MONTHS_EN,
+    MONTHS_FR,
+    STOPWORDS,
+    UNIT_WORDS,
+    WEEKDAYS_EN,
+    WEEKDAYS_FR,
+    content_terms,
+    fold,
+    stem,
+    word_list,
+    words,
+)
+
+Kind = Literal["person", "organisation", "place", "date", "count", "reason", "yesno", "open"]
+Granularity = Literal["", "year", "month", "day", "weekday"]
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: Kind
+    granularity: Granularity = ""  # a date's: year, month, day (of the month), weekday
+    across: bool = False  # the question asks about several articles
+
+
+# ---------------------------------------------------------------- reading the question
+
+
+def _any(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+# "which former British prime minister": up to three words before the noun, no article
+# ("quels nouveaux produits les entreprises…" asks for products, not companies)
+_WHICH = (
+    r"\b(?:which|what|quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s)\s+"
+    r"(?:(?!(?:les?|la|l|des?|du|the|an?|of|et|and|ont|a|have|has|did|does|do)\b)[\w-]+\s+){0,3}?"
+)
+_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    (
+        "reason",
+        _any(
+            r"\b(?:why|pourquoi|for what (?:reason|purpose)|pour quelle raison|dans quel but)\b",
+            r"\bwhat (?:led|prompted|pushed|drove|caused|motivated)\b",
+            r"\bqu[’']est-ce qui (?:a )?(?:pouss|motiv|condui|expliqu)",
+            r"\b(?:what|quel(?:le)?) (?:is|was|est|était) (?:the |le |la |l[’'])?"
+            r"(?:reason|raison|goal|aim|purpose|objective|but|objectif)\b",
+        ),
+    ),
+    (
+        "count",
+        _any(
+            r"\b(?:how many|how much|how long|combien|what share|what percentage)\b",
+            r"\bwhat proportion\b",
+            r"\b(?:quelle (?:part|proportion)|quel pourcentage|quel nombre|what number)\b",
+        ),
+    ),
+    (
+        "date",
+        _any(
+            r"\b(?:when|quand|since when|depuis quand|à quelle (?:date|période|époque))\b",
+            _WHICH + r"(?:days?|dates?|months?|years?|jours?|mois|années?|an)\b",
+            r"\ben quelle année\b|\bin what year\b",
+        ),
+    ),
+    (
+        "place",
+        _any(
+            r"\b(?:where|où|ou se|d[’']où)\b",
+            _WHICH + r"(?:city|cities|country|countries|town|venue|place|location|capital)\b",
+            _WHICH + r"(?:ville|villes|pays|lieu|endroit|capitale)\b",
+        ),
+    ),
+    (
+        "person",
+        _any(
+            r"\b(?:who|whom|whose)\b",
+            r"(?:^|[,:] ?|\b(?:à|a|par|avec|pour|de|chez|et|selon)\s+)qui\b",
+            r"\bc[’']est qui\b",
+            _WHICH + r"(?:person|people|official|minister|diplomat|leader|spokesman"
+            r"|spokesperson|expert|researcher|envoy|journalist|reporter|president)s?\b",
+            _WHICH + r"(?:personne|ministre|diplomate|responsable|dirigeant|porte-parole"
+            r"|expert|experts|chercheur|chercheuse|envoyé|journaliste|président|reporter)s?\b",
+            r"\b(?:name the|nommez|citez le nom)\b",
+        ),
+    ),
+    (
+        "organisation",
+        _any(
+            _WHICH + r"(?:company|companies|firm|firms|organi[sz]ations?|institutions?"
+            r"|ministry|ministries|university|universities|outlets?|newspapers?|media"
+            r"|group|groups|agency|agencies|entities|broker|brokerage|body|bodies)\b",
+            _WHICH + r"(?:entreprises?|sociétés?|firmes?|organisations?|institutions?"
+            r"|ministères?|universités?|journal|journaux|médias?|groupes?|agences?"
+            r"|organismes?|entités?|courtiers?)\b",
+            r"\b(?:according to (?:whom|which)|selon quel(?:le)?s?|d[’']après quel(?:le)?s?)\b",
+        ),
+    ),
+)
+_YES_NO = re.compile(
+    r"^(?:and |et )?(?:is|are|was|were|did|does|do|has|have|had|will|would|can|could|should"
+    r"|est-ce qu|y a-t-il|y avait-il)\b"
+    r"|^[^?]*?\b\w+-(?:t-)?(?:il|elle|ils|elles|on)\b(?![^?]*\b(?:que|quoi|comment)\b)",
+    re.IGNORECASE,
+)
+_QUESTION_WORD = re.compile(
+    r"\b(?:what|which|how|que|quoi|quel(?:le)?s?|comment|qu[’'])", re.IGNORECASE
+)
+_ACROSS = re.compile(
+    r"\b(?:both|les deux (?:articles|textes|sources)|across|each (?:article|source)"
+    r"|chaque (?:article|source)|in the (?:articles|corpus|collection)|dans (?:les articles"
+    r"|le corpus)|compar\w*|differ\w*|diff[ée]ren\w*|in common|en commun|which articles"
+    r"|quels articles|several articles|plusieurs articles|all the articles|tous les articles"
+    r"|(?:other|autres?) articles?|(?:two|deux|different|différents) (?:articles|sources))\b",
+    re.IGNORECASE,
+)
+_YEAR_WORDS = re.compile(r"\b(?:years?|années?|an|year)\b", re.IGNORECASE)
+_MONTH_WORDS = re.compile(r"\b(?:months?|mois)\b", re.IGNORECASE)
+_DAY_OF_MONTH = re.compile(
+    r"\b(?:dates?|exact day|day of the month|le combien|quel jour du mois|date (?:exacte|précise))",
+    re.IGNORECASE,
+)
+_DAY_WORDS = re.compile(r"\b(?:days?|jours?)\b", re.IGNORECASE)
+
+
+_DESCRIPTION = re.compile(
+    r"\b(?:what (?:kind|type|sort) of|quel(?:le)? (?:type|genre|sorte) de|quelle sorte de)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_slot(question: str) -> Slot:
+    """The kind of fact `question` asks for; 'open' when no question word says."""
+    across = bool(_ACROSS.search(question))
+    if _DESCRIPTION.search(question):  # "what kind of organisation": a description
+        return Slot("open", "", across)
+    for kind, pattern in _ASKS:
+        if pattern.search(question):
+            return Slot(kind, _granularity(question) if kind == "date" else "", across)
+    if _YES_NO.search(question.strip()) and not _QUESTION_WORD.search(question):
+        return Slot("yesno", "", across)
+    return Slot("open", "", across)
+
+
+def _granularity(question: str) -> Granularity:
+    if _DAY_OF_MONTH.search(question):
+        return "day"
+    if _YEAR_WORDS.search(question):
+        return "year"
+    if _MONTH_WORDS.search(question):
+        return "month"
+    if _DAY_WORDS.search(question):
+        return "weekday"
+    return ""
+
+
+# ---------------------------------------------------------------- fillers in a text
+
+_MONTH = "|".join(MONTHS_FR + MONTHS_EN)
+_WEEKDAY = "|".join(WEEKDAYS_FR + WEEKDAYS_EN)
+_DAY = r"\d{1,2}(?:er|st|nd|rd|th)?"
+DATE_PHRASE = re.compile(
+    rf"\b(?:(?:les? )?{_DAY}(?:(?: et | and |-)(?:le )?{_DAY})? (?:{_MONTH})(?: \d{{4}})?"
+    rf"|(?:{_MONTH}) {_DAY}(?:(?: and |-){_DAY})?(?:,? \d{{4}})?"
+    rf"|(?:en )?(?:{_MONTH})(?: et (?:en )?(?:{_MONTH}))?(?: \d{{4}})?"
+    rf"|(?:{_WEEKDAY})|(?:19|20)\d{{2}}(?:-\d{{2}}(?:-\d{{2}})?)?)\b",
+    re.IGNORECASE,
+)
+_RELATIVE_DATE = re.compile(
+    r"\b(?:(?:cette|la) semaine(?: dernière| prochaine)?|(?:this|last|next) (?:week|month|year)"
+    r"|(?:l[’'])?année (?:dernière|prochaine)|au début du mois|(?:earlier|early) this month"
+    r"|ce mois-ci)\b",
+    re.IGNORECASE,
+)
+_ABOUT = r"(?:\b(?:au moins|environ|plus de|moins de|près de|at least|about|more than|nearly) )?"
+# what a count counts, a plural noun: "pays", "grands modèles linguistiques", "years"
+_UNIT = r" (?:[^\W\d_]+ ){0,2}[^\W\d_]+[sx]\b"
+_FIGURE = r"\d(?:[\d\u202f.,]*\d)?"
+NUMBER_PHRASE = re.compile(
+    rf"{_ABOUT}{_FIGURE}(?: ?%| (?:percent|pour ?cent)\b|{_UNIT})?", re.IGNORECASE
+)
+_BIG_COUNTS = "dozens?|dizaines?|centaines?|hundreds?|thousands?|milliers?|millions?|milliards?"
+COUNT_PHRASE = re.compile(
+    rf"{_ABOUT}\b(?:{'|'.join(COUNT_WORDS)}|{_BIG_COUNTS}){_UNIT}", re.IGNORECASE
+)
+_ORDINAL = re.compile(r"^\d+(?:e|er|ère|ème|st|nd|rd|th)\b", re.IGNORECASE)
+_NOT_A_UNIT = {*STOPWORDS, *(fold(m) for m in MONTHS_FR + MONTHS_EN)}
+_CAP = r"[A-ZÀ-Ý][\w’'.-]*"
+NAME_RUN = re.compile(rf"{_CAP}(?:[ -](?:de |du |des |d['’]|of |of the )?{_CAP})*")
+_PLACE_BEFORE = re.compile(r"(?:\b(?:à|au|aux|en|in|at|from|near|vers)\s+)$", re.IGNORECASE)
+# Capitalised words that begin the name of an event or a body, not of a place: "au Sommet
+# sur la sécurité" is no city.
+# Capitalised words that begin the name of a body, not of a place or a person: "au
+# Sommet sur la sécurité" is no city; "l'Académie chinoise des sciences" may answer "which
+# institution".
+_INSTITUTION = {
+    fold(w)
+    for w in word_list(
+        "conseil council académie academy université university ministère ministry "
+        "commission département department délégation delegation assemblée assembly "
+        "parlement parliament gouvernement government"
+    )
+}
+# Capitalised words that name no one and nothing alone: "L’ancien Premier", "Affaires",
+# "IA", an event ("Sommet").
+_COMMON_CAPITALISED = {
+    *word_list(
+        "ancien ancienne former affaires etrangeres sciences science technologie technology"
+        " etat state ia ai ministre minister directeur director secretaire secretary envoye"
+        " envoy porte parole spokesperson premier prime president vice"
+        # events: "Sommet" names no organisation either
+        " sommet summit conference forum dialogue initiative"
+    )
+}
+_CAUSE = re.compile(
+    r"\b(?:because|since|due to|owing to|in order to|so that|so as to|as a result|for fear"
+    r"|out of concern|for (?:security |national security )?reasons?|the reason"
+    r"|reasons? (?:is|was|were)"
+    r"|prompted|motivated|driven by|led (?:the|to)|pushed|aim(?:ed|s)? (?:at|to)|goal|purpose"
+    r"|objective|parce qu|car|en raison|à cause|afin d|pour des raisons|dans le but|le but"
+    r"|l[’']objectif|pouss[ée]s?|motiv[ée]s?|conduit|par crainte|raisons?"
+    r"|pour (?:[a-zé]+(?:er|ir|re)))\b",
+    re.IGNORECASE,
+)
+_GROUP_TAIL = r"\b(?:[ -](?!et\b|and\b)[\w’'-]+){0,3}"
+# People or bodies named as a group: the answer to "who" when no name is given ("les
+# inventeurs chinois"); countries as a group for "which countries" ("pays en développement").
+_GROUP_PEOPLE = re.compile(
+    r"\b(?:inventeurs?|inventors?|experts?|chercheurs?|researchers?|responsables|officials"
+    r"|délégués|delegates|représentants|representatives|universitaires|academics|diplomates"
+    r"|diplomats|entreprises|companies|sociétés|firms|gouvernements?|governments?"
+    r"|participants|dirigeants|leaders|scientifiques|scientists|sources)" + _GROUP_TAIL,
+    re.IGNORECASE,
+)
+_GROUP_PLACES = re.compile(
+    r"\b(?:pays|countries|régions?|regions?|villes|cities)" + _GROUP_TAIL, re.IGNORECASE
+)
+# Verbs that say nothing by themselves: "The minister made an announcement" adds no fact.
+_LIGHT = {
+    stem(w)
+    for w in word_list(
+        "made make makes did do does done took take taken gave give given said "
+        "says say held hold fait faire fais effectue mene dit declare tenu eu "
+        "avoir ete"
+    )
+}
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|neither|rather than|instead|in fact|actually|ne|n[’']|pas|jamais"
+    r"|plutôt|en fait|en réalité|non)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_stems(question: str) -> set[str]:
+    """The question's word stems and their French/English aliases ("china" → "chine")."""
+    found = words(question)
+    return {stem(w) for w in found} | {alias for w in found for alias in ALIASES.get(w, ())}
+
+
+def new_terms(text: str, question: str) -> set[str]:
+    """Content stems of `text` that the question (in either language) does not hold."""
+    asked = asked_stems(question)
+    return {
+        stem(w)
+        for w in words(CITATION.sub("", text))
+        if w not in STOPWORDS and (len(w) > 1 or w.isdigit()) and not _in(w, asked)
+    }
+
+
+def _in(word: str, asked: set[str]) -> bool:
+    """A folded word the question holds, in its language or the other ("british")."""
+    return stem(word) in asked or bool(ALIASES.get(word, set()) & asked)
+
+
+def restates(text: str, question: str) -> bool:
+    """True for a reply that adds no content word to the question but light verbs: "The
+    minister made an announcement at the conference" for "What did the minister
+    announce at the conference?"."""
+    return not new_terms(text, question) - _LIGHT
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    return split_sentences(text) or [(0, len(text))]
+
+
+def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int]]:
+    """Runs of capitalised words that the question does not hold, in order: not a
+    sentence's opening word alone (unless the reply is that word), not a dateline in
+    capitals, not a stop word, not a common noun capitalised ("Affaires"), nor, unless
+    `bodies` are asked for, a word that begins an institution's name ("Sommet")."""
+    asked = asked_stems(question)
+    excluded = _COMMON_CAPITALISED if bodies else _COMMON_CAPITALISED | _INSTITUTION
+    bare = len(words(CITATION.sub("", text))) <= 3
+    found = []
+    for s, e in _sentences(text):
+        sentence = text[s:e]
+        for m in NAME_RUN.finditer(sentence):
+            start = m.start() + _LEADING_STOPWORD.match(m.group(0)).end()  # "Par Laurie Chen"
+            run_words = [w for w in words(sentence[start : m.end()]) if w not in STOPWORDS]
+            if not run_words:
+                continue
+            if start == 0 and len(run_words) == 1 and not bare:
+                nxt = sentence[m.end() : m.end() + 2]
+                if not nxt.startswith(",") and run_words[0] not in ALIASES:
+                    continue  # a sentence opener, not a name
+            if m.group(0).isupper() and len(m.group(0)) > 6:
+                continue  # a dateline (BEIJING/SHANGHAI), not a name
+            if all(_in(w, asked) for w in run_words):
+                continue
+            if all(w in excluded for w in run_words):
+                continue  # "L’ancien Premier", "Affaires", "IA"; for a person, "Sommet"
+            found.append((s + start, s + m.end()))
+    return found
+
+
+_LEADING_STOPWORD = re.compile(
+    rf"(?:(?:{'|'.join(sorted(w for w in STOPWORDS if len(w) > 1))})\s+)*", re.IGNORECASE
+)
+
+
+def group_nouns(text: str, question: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Words naming people, bodies or countries as a group that add to the question."""
+    return [(m.start(), m.end()) for m in pattern.finditer(text) if new_terms(m.group(0), question)]
+
+
+def places(text: str, question: str) -> list[tuple[int, int]]:
+    """Names after a place preposition ("à Genève", "in Geneva"), or the bare reply,
+    whose first word does not begin an event's or a body's name."""
+    bare = len(words(CITATION.sub("", text))) <= 3
+    found = []
+    for s, e in names(text, question):
+        first = fold(text[s:e].split()[0]).strip("’'-.")
+        not_places = _INSTITUTION | _COMMON_CAPITALISED
+        if first in not_places or first.split("-")[0] in not_places:
+            continue
+        if bare or _PLACE_BEFORE.search(text[max(0, s - 12) : s]):
+            found.append((s, e))
+    return found
+
+
+def dates(text: str, question: str, granularity: Granularity = "") -> list[tuple[int, int]]:
+    """Date phrases at the asked granularity that the question does not hold."""
+    asked = fold(question)
+    found = []
+    for m in [*DATE_PHRASE.finditer(text), *_RELATIVE_DATE.finditer(text)]:
+        phrase = fold(m.group(0)).strip()
+        if phrase in asked:
+            continue
+        if _fits(phrase, granularity):
+            found.append((m.start(), m.end()))
+    return sorted(found)
+
+
+def _fits(phrase: str, granularity: Granularity) -> bool:
+    has_month = bool(re.search(rf"\b(?:{fold(_MONTH)})\b|\d{{4}}-\d{{2}}|mois|month", phrase))
+    has_day = bool(re.search(r"\b\d{1,2}(?:er|st|nd|rd|th)?\b(?!\d)", phrase)) and has_month
+    weekday = bool(re.search(rf"\b(?:{fold(_WEEKDAY)})\b", phrase))
+    if granularity == "year":
+        return bool(re.search(r"\b(?:19|20)\d{2}\b|year|annee", phrase))
+    if granularity == "month":
+        return has_month
+    if granularity == "day":
+        return has_day or bool(re.search(r"\d{4}-\d{2}-\d{2}", phrase))
+    if granularity == "weekday":
+        return weekday or has_day
+    return True
+
+
+_SHARE = re.compile(
+    r"\b(?:what share|what percentage|what proportion|quelle part|quelle proportion"
+    r"|quel pourcentage|percent|pourcentage)\b",
+    re.IGNORECASE,
+)
+_DURATION = re.compile(r"\b(?:how long|combien de temps|pendant combien)\b", re.IGNORECASE)
+_DURATION_UNITS = {
+    stem(w)
+    for w in word_list(
+        "ans annees mois jours semaines heures minutes decennies siecles years months days"
+        " weeks hours minutes decades centuries"
+    )
+}
+_ASKED_UNIT = re.compile(r"\b(?:how many|combien (?:de |d['’]))((?:[\w-]+ ){0,2}[\w-]+)", re.I)
+_UNIT_STEMS = {stem(fold(fr)): stem(en) for fr, en in UNIT_WORDS.items()}
+_UNIT_STEMS |= {en: fr for fr, en in _UNIT_STEMS.items()}
+
+
+def _unit_stems(text: str) -> set[str]:
+    found = {stem(w) for w in words(text) if w not in STOPWORDS}
+    return found | {_UNIT_STEMS[s] for s in found if s in _UNIT_STEMS}
+
+
+def _asked_unit(question: str) -> set[str] | None:
+    """What a count question counts: '%' for a share, the units of time for a duration,
+    the words after "how many" / "combien de"; None when it does not say."""
+    if _SHARE.search(question):
+        return {"%"}
+    if _DURATION.search(question):
+        return _DURATION_UNITS
+    m = _ASKED_UNIT.search(question)
+    return _unit_stems(m.group(1)) if m else None
+
+
+def _counts_the_asked(phrase: str, unit: set[str] | None) -> bool:
+    """'130 grands modèles' does not answer "how many employees"; "40 %" answers a
+    share; "cinq ans" a duration."""
+    if unit is None:
+        return True
+    if unit == {"%"}:
+        return bool(re.search(r"%|percent|pour ?cent", phrase, re.IGNORECASE))
+    return bool(_unit_stems(phrase) & unit)
+
+
+def counts(text: str, question: str) -> list[tuple[int, int]]:
+    """A figure with what it counts ("130 grands modèles", "40 %") or a count in words
+    with its unit ("cinq ans"), of what the question counts when it says; never a year,
+    an ordinal ("3e Forum"), a day of a date or a figure the question gives."""
+    unit = _asked_unit(question)
+    found = [
+        (s, e) for s, e in _count_phrases(text, question) if _counts_the_asked(text[s:e], unit)
+    ]
+    return found
+
+
+def _count_phrases(text: str, question: str) -> list[tuple[int, int]]:
+    asked = set(re.findall(r"\d+", question))
+    days = [(m.start(), m.end()) for m in DATE_PHRASE.finditer(text)]
+    found = []
+    for m in NUMBER_PHRASE.finditer(text):
+        figure = re.search(r"\d[\d\u202f.,]*", m.group(0))
+        assert figure is not None
+        digits = figure.group(0).rstrip(".,")
+        at = m.start() + figure.start()
+        if re.fullmatch(r"(?:19|20)\d{2}", digits) or digits in asked:
+            continue
+        if _ORDINAL.match(text[at:]) or any(s <= at < e for s, e in days):
+            continue
+        rest = m.group(0)[figure.end() :].strip()
+        unit = words(rest)[:1]
+        if not rest or (unit and unit[0] in _NOT_A_UNIT and "%" not in rest):
+            continue  # a bare figure counts nothing
+        found.append((m.start(), m.end()))
+    for m in COUNT_PHRASE.finditer(text):
+        unit = words(m.group(0))[-1]
+        if unit not in _NOT_A_UNIT and not any(s < m.end() and m.start() < e for s, e in found):
+            found.append((m.start(), m.end()))
+    return sorted(found)
+
+
+def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
+    """Spans of `text` that fill `slot` for `question` (names before group nouns); for a
+    reason, an open or a yes/no question, the whole text when it adds what is asked."""
+    if slot.kind in ("person", "organisation"):
+        bodies = slot.kind == "organisation"
+        return names(text, question, bodies) or group_nouns(text, question, _GROUP_PEOPLE)
+    if slot.kind == "place":
+        return places(text, question) or group_nouns(text, question, _GROUP_PLACES)
+    if slot.kind == "date":
+        return dates(text, question, slot.granularity)
+    if slot.kind == "count":
+        return counts(text, question)
+    added = new_terms(text, question) - _LIGHT
+    if slot.kind == "reason":  # a cause, or enough new facts to hold one
+        enough = (bool(_CAUSE.search(text)) and len(added) >= 2) or len(added) >= 4
+    else:
+        enough = len(added) >= 1
+    return [(0, len(text))] if enough else []
+
+
+def fills(slot: Slot, text: str, question: str) -> bool:
+    return bool(fillers(slot, text, question)) or corrects_premise(text, question)
+
+
+def negates(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def corrects_premise(text: str, question: str) -> bool:
+    """A reply that denies what the question assumes and says what is so instead ("It
+    was not in Paris: the talks took place in Geneva")."""
+    if not negates(text):
+        return False
+    shared = set(content_terms(text)) & asked_stems(question)  # about the question's subject
+    return len(shared) >= 2 and len(new_terms(text, question) - _LIGHT) >= 2
+
+
+_MISSING_KEYS: dict[str, str] = {
+    "person": "missing_person",
+    "organisation": "missing_organisation",
+    "place": "missing_place",
+    "count": "missing_count",
+    "reason": "missing_reason",
+}
+
+
+def missing_key(slot: Slot) -> str:
+    """The key of the phrase naming what the articles do not give (prompts/messages.json)."""
+    if slot.kind == "date":
+        return f"missing_date_{slot.granularity or 'any'}"
+    return _MISSING_KEYS.get(slot.kind, "missing_open")

@@ -1,0 +1,127 @@
+"""The asked slot and its gate, on questions and sentences of the project's own set
+(eval/questions.jsonl, dev and test) and of the bundled articles."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.slots import asked_slot, corrects_premise, fillers, fills, restates
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "granularity"),
+    [
+        (
+            "Qui la Chine enverra-t-elle au sommet mondial sur l'IA en Grande-Bretagne ?",
+            "person",
+            "",
+        ),
+        ("Which former British prime minister visited Beijing and met Wang Yi?", "person", ""),
+        ("Quelles entreprises américaines ont participé aux discussions ?", "organisation", ""),
+        ("What kind of organisation is the Shaikh Group?", "open", ""),
+        ("Quand la Grande-Bretagne réunit-elle le sommet sur l'IA ?", "date", ""),
+        ("In which month and year was Wu Zhaohui appointed to his post?", "date", "year"),
+        ("On what date was the Global AI Governance Initiative launched?", "date", "day"),
+        ("Quel jour de la semaine les pourparlers étaient-ils prévus ?", "date", "weekday"),
+        ("En quels mois de 2023 les rassemblements ont-ils eu lieu ?", "date", "month"),
+        ("Where did the US and China hold their AI talks?", "place", ""),
+        ("Dans quelle ville des discussions sino-américaines ont-elles eu lieu ?", "place", ""),
+        ("Combien de grands modèles linguistiques la Chine compte-t-elle ?", "count", ""),
+        ("How long did the China-US government talks in Geneva last?", "count", ""),
+        ("Pourquoi la Chine restructure-t-elle son ministère des Sciences ?", "reason", ""),
+        ("Did Google DeepMind take part in the confidential discussions?", "yesno", ""),
+        ("Quelle initiative la délégation chinoise a-t-elle promue ?", "open", ""),
+    ],
+)
+def test_the_asked_slot(question: str, kind: str, granularity: str) -> None:
+    slot = asked_slot(question)
+    assert (slot.kind, slot.granularity) == (kind, granularity)
+
+
+def test_questions_about_several_articles_are_recognised() -> None:
+    assert asked_slot(
+        "Quelles entreprises technologiques chinoises sont citées dans les articles ?"
+    ).across
+    assert asked_slot("Which Chinese leaders are named in the articles?").across
+    assert not asked_slot("Qui dirigera la délégation américaine ?").across
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "filler"),
+    [
+        (
+            "Qui dirigera la délégation américaine ?",
+            "dirigée par Seth Center, envoyé",
+            "Seth Center",
+        ),
+        ("Where did Li Qiang speak?", "a-t-il déclaré à Shanghai à l'ouverture", "Shanghai"),
+        ("Where did the talks happen?", "Geneva [1].", "Geneva"),  # a bare answer
+        (
+            "Quand le forum s'est-il tenu ?",
+            "qui s'est tenu à Beijing le 18 octobre",
+            "le 18 octobre",
+        ),
+        (
+            "How many models does China have?",
+            "au moins 130 grands modèles",
+            "au moins 130 grands modèles",
+        ),
+        ("Quelle part revient aux États-Unis ?", "juste derrière les 50 % des États-Unis", "50 %"),
+        ("Combien de temps s'était écoulé ?", "le premier voyage en cinq ans", "cinq ans"),
+        (
+            "Qui a déposé les brevets ?",
+            "ce sont les inventeurs chinois qui ont",
+            "inventeurs chinois qui ont",
+        ),
+    ],
+)
+def test_a_filler_of_the_asked_kind(question: str, text: str, filler: str) -> None:
+    found = [text[s:e] for s, e in fillers(asked_slot(question), text, question)]
+    assert filler in found
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        # a capitalised common noun is no city
+        ("In which city was the summit?", "La délégation chinoise au Sommet sur la sécurité"),
+        # the ordinal of "3e Forum" and a bare figure count nothing
+        ("How many forums were held?", "lors du 3e Forum de la Ceinture et la Route"),
+        ("Combien de pays ont signé ?", "Les deux ont signé en 1 jour."),
+        # a weekday is not a day of the month; a day is not a year
+        ("On what date did the delegation speak?", "a appelé mercredi aux échanges"),
+        ("In what year was the Shaikh Group founded?", "négociés le 18 octobre"),
+        # the question's own name is no answer to it
+        ("Qui représente la Chine ?", "La Chine a accepté l'invitation."),
+        # a date the question already gives
+        ("What happened on 18 October?", "le 18 octobre"),
+    ],
+)
+def test_a_wrong_type_phrase_fills_nothing(question: str, text: str) -> None:
+    assert not fillers(asked_slot(question), text, question)
+
+
+def test_a_restated_question_is_no_answer() -> None:
+    question = "What did the minister announce at the conference?"
+    assert restates("The minister made an announcement at the conference [1].", question)
+    assert not fills(asked_slot(question), "The minister made an announcement.", question)
+    assert not restates("The minister announced a fund of 80 researchers [1].", question)
+
+
+def test_a_why_answer_needs_a_cause() -> None:
+    question = "Pourquoi les États-Unis ont-ils limité les exportations de puces vers la Chine ?"
+    slot = asked_slot(question)
+    assert not fills(slot, "Les États-Unis ont limité les exportations vers la Chine.", question)
+    cause = (
+        "Ce sont notamment ces deux dernières utilisations qui ont poussé les États-Unis à "
+        "limiter les exportations vers la Chine."
+    )
+    assert fills(slot, cause, question)
+
+
+def test_a_correction_of_the_premise_fills_any_slot() -> None:
+    question = "Why did China refuse to attend the UK AI summit?"
+    correction = "China did not refuse: it accepted the invitation to the summit [1]."
+    assert corrects_premise(correction, question)
+    assert fills(asked_slot(question), correction, question)
+    assert not corrects_premise("China did not refuse to attend the summit.", question)
