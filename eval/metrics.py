@@ -14,6 +14,7 @@ import re
 import statistics
 from collections.abc import Callable, Sequence
 
+from rag.slots import NAME_RUN
 from rag.text import CITATION, detect_language, fold
 
 SupportFn = Callable[[str, list[str]], bool]
@@ -78,8 +79,9 @@ def reciprocal_rank(relevant: Sequence[bool]) -> float:
 
 
 def answer_language(text: str) -> str:
-    """Language of the answer's own words: quotes and [n] markers left out."""
+    """Language of the answer's own words: quotes, names and [n] markers left out."""
     own = CITATION.sub(" ", re.sub(r"«[^»]*»|“[^”]*”|\"[^\"]*\"", " ", text))
+    own = NAME_RUN.sub(" ", own)  # a French name ("Genève") is no French sentence
     return detect_language(own)
 
 

@@ -288,12 +288,10 @@ def verify(
         question=r.question,
     )
     markers = [fold(m) for m in phrases(s.prompts_dir, r.lang, "refusal_markers")]
-    kept = [c for c in checked if c.support.supported or s.mode == "generative"]
-    return Verified(
-        tuple(checked),
-        dropped,
-        any(m in fold(w.draft) for m in markers) or not w.draft.strip(),
-        any(fills(r.slot, c.text, r.question) for c in kept),
+    refused = any(m in fold(w.draft) for m in markers) or not w.draft.strip()
+    verified = Verified(tuple(checked), dropped, refused, fills=False)
+    return replace(
+        verified, fills=any(fills(r.slot, c.text, r.question) for c in verified.kept(s.mode))
     )
 
 

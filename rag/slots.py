@@ -210,10 +210,8 @@ _NOT_A_UNIT = {*STOPWORDS, *(fold(m) for m in MONTHS_FR + MONTHS_EN)}
 _CAP = r"[A-ZÀ-Ý][\w’'.-]*"
 NAME_RUN = re.compile(rf"{_CAP}(?:[ -](?:de |du |des |d['’]|of |of the )?{_CAP})*")
 _PLACE_BEFORE = re.compile(r"(?:\b(?:à|au|aux|en|in|at|from|near|vers)\s+)$", re.IGNORECASE)
-# Capitalised words that begin the name of an event or a body, not of a place: "au Sommet
-# sur la sécurité" is no city.
 # Capitalised words that begin the name of a body, not of a place or a person: "au
-# Sommet sur la sécurité" is no city; "l'Académie chinoise des sciences" may answer "which
+# Conseil de sécurité" is no city; "l'Académie chinoise des sciences" may answer "which
 # institution".
 _INSTITUTION = {
     fold(w)

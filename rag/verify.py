@@ -321,7 +321,11 @@ def check_draft(
             )
             if better is not None:
                 (refs, support, spans), recited = better, True
-        if support.supported and detect_language(text) not in (language, "other"):
+        # a French name ("Genève") does not make an English sentence French
+        if support.supported and detect_language(NAME_RUN.sub("", text)) not in (
+            language,
+            "other",
+        ):
             support = Support(False, support.similarity, "not in the question's language")
         score = None
         if support.supported and judge is not None:

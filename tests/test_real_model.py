@@ -64,9 +64,9 @@ def test_french_answer_streams_after_the_instant_one(qwen: Assistant) -> None:
 
 def test_english_question_gets_an_english_answer(qwen: Assistant) -> None:
     answer = qwen.ask("In which Swiss city did American AI companies meet Chinese experts?")
-    assert not answer.refused and answer.mode == "generative"
-    # an English sentence; the city may keep its French spelling (Genève), which the
-    # eval's English key facts count as a miss
+    assert not answer.refused and answer.mode in ("generative", "extractive")
+    # the city may keep its French spelling (Genève); when the model's sentence is not
+    # verified, the instant answer stands, framed in English
     assert "Geneva" in answer.text or "Genève" in answer.text
     assert answer_language(answer.text) == "en"
     assert answer.provenance is not None and answer.provenance.generator_sha256 == (

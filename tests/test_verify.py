@@ -115,7 +115,10 @@ def test_the_articles_own_date_is_citable(assistant: Assistant) -> None:
         "Il a averti que les risques liés au développement rapide des technologies liées à "
         "l’IA nécessiteraient également une concertation au niveau international."
     )
-    claim = "En juillet 2024, il a averti que les risques de l'IA nécessiteraient une concertation internationale."
+    claim = (
+        "En juillet 2024, il a averti que les risques de l'IA nécessiteraient une "
+        "concertation internationale."
+    )
     bare, _ = check_claim(claim, [passage], embedder, 0.8)
     assert not bare.supported and "2024" in bare.reason
     metadata = "juillet 2024. July 2024"
