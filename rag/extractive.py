@@ -280,12 +280,13 @@ def _merge_runs(
 PHRASE_TIE_MARGIN = 0.03  # sentences this close to the best compete on their phrase
 _WINDOW = 60  # characters each side of a phrase where the question's words count
 _NEAR = 30  # the same, between two phrases of one sentence
+_STOP_STEMS = {stem(w) for w in STOPWORDS}
 
 
 def _near_question(sentence: str, span: tuple[int, int], question: str, window: int) -> int:
     """How many of the question's content words stand within `window` characters of
     the phrase at `span`."""
-    q_terms = asked_stems(question) - {stem(w) for w in STOPWORDS}
+    q_terms = asked_stems(question) - _STOP_STEMS
     around = sentence[max(0, span[0] - window) : span[1] + window]
     return len(q_terms & set(content_terms(around)))
 

@@ -232,6 +232,8 @@ _COMMON_CAPITALISED = {
         " sommet summit conference forum dialogue initiative"
     )
 }
+# Neither a person's nor a place's name alone: common words, events and bodies.
+_NOT_A_PERSON = _COMMON_CAPITALISED | _INSTITUTION
 _CAUSE = re.compile(
     r"\b(?:because|since|due to|owing to|in order to|so that|so as to|as a result|for fear"
     r"|out of concern|for (?:security |national security )?reasons?|the reason"
@@ -309,7 +311,7 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
     capitals, not a stop word, not a common noun capitalised ("Affaires"), nor, unless
     `bodies` are asked for, a word that begins an institution's name ("Sommet")."""
     asked = asked_stems(question)
-    excluded = _COMMON_CAPITALISED if bodies else _COMMON_CAPITALISED | _INSTITUTION
+    excluded = _COMMON_CAPITALISED if bodies else _NOT_A_PERSON
     bare = len(words(CITATION.sub("", text))) <= 3
     found = []
     for s, e in _sentences(text):
@@ -350,8 +352,7 @@ def places(text: str, question: str) -> list[tuple[int, int]]:
     found = []
     for s, e in names(text, question):
         first = fold(text[s:e].split()[0]).strip("’'-.")
-        not_places = _INSTITUTION | _COMMON_CAPITALISED
-        if first in not_places or first.split("-")[0] in not_places:
+        if first in _NOT_A_PERSON or first.split("-")[0] in _NOT_A_PERSON:
             continue
         if bare or _PLACE_BEFORE.search(text[max(0, s - 12) : s]):
             found.append((s, e))
@@ -371,10 +372,15 @@ def dates(text: str, question: str, granularity: Granularity = "") -> list[tuple
     return sorted(found)
 
 
+_HAS_MONTH = re.compile(rf"\b(?:{fold(_MONTH)})\b|\d{{4}}-\d{{2}}|mois|month")
+_HAS_WEEKDAY = re.compile(rf"\b(?:{fold(_WEEKDAY)})\b")
+
+
 def _fits(phrase: str, granularity: Granularity) -> bool:
-    has_month = bool(re.search(rf"\b(?:{fold(_MONTH)})\b|\d{{4}}-\d{{2}}|mois|month", phrase))
+    """Whether a folded date phrase gives the asked granularity."""
+    has_month = bool(_HAS_MONTH.search(phrase))
     has_day = bool(re.search(r"\b\d{1,2}(?:er|st|nd|rd|th)?\b(?!\d)", phrase)) and has_month
-    weekday = bool(re.search(rf"\b(?:{fold(_WEEKDAY)})\b", phrase))
+    weekday = bool(_HAS_WEEKDAY.search(phrase))
     if granularity == "year":
         return bool(re.search(r"\b(?:19|20)\d{2}\b|year|annee", phrase))
     if granularity == "month":
@@ -435,10 +441,7 @@ def counts(text: str, question: str) -> list[tuple[int, int]]:
     with its unit ("cinq ans"), of what the question counts when it says; never a year,
     an ordinal ("3e Forum"), a day of a date or a figure the question gives."""
     unit = _asked_unit(question)
-    found = [
-        (s, e) for s, e in _count_phrases(text, question) if _counts_the_asked(text[s:e], unit)
-    ]
-    return found
+    return [(s, e) for s, e in _count_phrases(text, question) if _counts_the_asked(text[s:e], unit)]
 
 
 def _count_phrases(text: str, question: str) -> list[tuple[int, int]]:
