@@ -27,13 +27,15 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rag import __version__
 from rag.config import Settings
+from rag.conversation import Turn, Understood, understand
+from rag.disagree import Version, by_source, distinct, versions
 from rag.embed import Embedder
 from rag.errors import QuestionError
 from rag.extractive import (
@@ -56,6 +58,7 @@ from rag.prompts import (
     phrases,
     prompt_language,
     prompts_version,
+    rewrite_messages,
     sentence_messages,
 )
 from rag.retrieve import Retriever
@@ -70,6 +73,7 @@ from rag.types import (
     Hit,
     Provenance,
     Signals,
+    SourceVersion,
     Timings,
     Waiting,
 )
@@ -120,6 +124,7 @@ class Retrieved:
     scored: tuple[ScoredSentence, ...]  # every sentence of the passages, best first
     candidates: tuple[ScoredSentence, ...]  # those that fill the slot, best first
     seconds: float
+    texts: Mapping[str, str] = field(default_factory=dict)  # each retrieved article's text
 
     @property
     def evidence_score(self) -> float | None:
@@ -133,6 +138,20 @@ class Instant:
     several articles, the best of each article."""
 
     parts: tuple[tuple[ScoredSentence, tuple[int, int] | None], ...]
+    # the asked fact as each article gives it, when two or more articles give it
+    # differently: then these are shown, each with its source, instead of `parts`
+    versions: tuple[Version, ...] = ()
+
+    @property
+    def disagree(self) -> bool:
+        return len(self.versions) >= 2
+
+    def strong(self, r: Retrieved, threshold: float) -> Instant:
+        """Without a model to confirm them: only versions whose sentence could answer
+        alone, comes close to the best sentence and tells the same fact as the best."""
+        close = versions(r.question, r.slot, r.candidates, threshold, r.texts)
+        kept = distinct(r.slot.kind, close, subject=True)
+        return replace(self, versions=tuple(kept) if len(kept) >= 2 else ())
 
 
 @dataclass(frozen=True)
@@ -160,23 +179,31 @@ class Verified:
 # ---------------------------------------------------------------- stages
 
 
-def retrieve(question: str, retriever: Retriever, s: Settings) -> Retrieved:
+def retrieve(
+    question: str, retriever: Retriever, s: Settings, message: str | None = None
+) -> Retrieved:
+    """`question` as understood (standalone); `message`, as typed when it differs, sets
+    the reply's language and, when it has a question word of its own, the asked slot."""
     started = time.perf_counter()
     hits = retriever.search(question, s.k, hybrid=s.hybrid_search, per_doc=s.max_chunks_per_doc)
     scored = score_sentences(question, hits, retriever.embedder, retriever.store.sentence_vector)
-    slot = asked_slot(question)
+    slot = asked_slot(message) if message else asked_slot(question)
+    if slot.kind == "open":
+        slot = asked_slot(question)
     candidates = tuple(x for x in scored if fills(slot, x.text, question))
     return Retrieved(
         question,
-        reply_language(question),
+        reply_language(message or question),
         slot,
         tuple(hits),
         tuple(scored),
         candidates,
         time.perf_counter() - started,
+        {h.chunk.doc_id: retriever.store.documents[h.chunk.doc_id].text for h in hits},
     )
 
 
+REWRITE_TOKENS = 80  # a standalone question is one line
 ACROSS_ARTICLES = 3  # articles an instant answer about several articles draws from
 
 
@@ -201,7 +228,10 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
             if other is not None and fold(x.text[other[0] : other[1]]) not in shown:
                 parts.append((x, other))
                 shown.add(fold(x.text[other[0] : other[1]]))
-    return Instant(tuple(parts))
+    # every article's version, for the model to judge (without a model: `Instant.strong`)
+    found = versions(r.question, r.slot, r.candidates, s.answer_threshold, r.texts, margin=None)
+    distinct_values = distinct(r.slot.kind, found)
+    return Instant(tuple(parts), tuple(found) if len(distinct_values) >= 2 else ())
 
 
 def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[float, ...]:
@@ -215,6 +245,42 @@ def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[fl
         if 0 < s.sentence_threshold <= found[-1]:
             break
     return tuple(found)
+
+
+JUDGED_PER_ARTICLE = 2  # sentences of one article read in turn for its version
+# A version needs the model to lean to "this sentence answers" (P(yes) > P(no)): a
+# disagreement is claimed only on firm ground.
+VERSION_JUDGED = 0.3
+
+
+def confirm_versions(
+    generator: Generator, r: Retrieved, instant: Instant, judged: tuple[float, ...], s: Settings
+) -> Instant:
+    """Each proposed article's version, from the first of its filling sentences that the
+    model judges to answer (judges already asked are reused); fewer than two different
+    versions left: the articles do not disagree after all."""
+    confirmed = []
+    for proposed in instant.versions:
+        mine = [x for x in r.candidates if x.hit.chunk.doc_id == proposed.doc_id]
+        tried = 0
+        for x in [proposed.sentence, *(x for x in mine if x is not proposed.sentence)]:
+            span = answer_phrase(r.question, x.text, r.slot)
+            if span is None or x.score < s.answer_threshold:
+                continue
+            if tried == JUDGED_PER_ARTICLE:
+                break
+            tried += 1
+            index = next((i for i, c in enumerate(r.candidates) if c is x), len(judged))
+            if index < len(judged):
+                yes = judged[index]
+            else:
+                messages = sentence_messages(s.prompts_dir, r.question, x.text)
+                yes = ask_yes_no(generator, messages, s.prompts_dir)
+            if yes >= max(s.sentence_threshold, VERSION_JUDGED):
+                confirmed.append(Version(x, span))
+                break
+    found = distinct(r.slot.kind, confirmed)
+    return replace(instant, versions=tuple(found) if len(found) >= 2 else ())
 
 
 def evidence_order(r: Retrieved) -> list[ScoredSentence]:
@@ -310,6 +376,8 @@ def decide(signals: Signals, settings: Settings) -> str:
     judged = signals.sentence_yes[: settings.judged_sentences]  # fewer when tuning replays
     if judged and max(judged) < settings.sentence_threshold:
         return "refuse"
+    if judged and signals.versions >= 2:  # each version shown with its source
+        return "extractive"
     if signals.model_refused is None:  # the model has not written yet
         return "model"
     if signals.model_refused:
@@ -419,44 +487,83 @@ class Assistant:
             )
         return question
 
-    def ask(self, question: str, settings: Settings | None = None) -> Answer:
+    def ask(
+        self, question: str, settings: Settings | None = None, history: Sequence[Turn] = ()
+    ) -> Answer:
         """The final answer; the first state shown, when there was one, is in its `first`."""
         first: Answer | None = None
         final: Answer | None = None
-        for event in self.stream(question, settings):
+        for event in self.stream(question, settings, history):
             if isinstance(event, Answer):
                 first, final = (event, None) if not event.final else (first, event)
         assert final is not None
         return replace(final, first=first) if first is not None else final
 
+    def understand(
+        self, message: str, history: Sequence[Turn], s: Settings
+    ) -> tuple[Understood, float]:
+        """The standalone question for a message after `history`, and the seconds the
+        model took to rewrite it (0 when it did not)."""
+        if not history:
+            return Understood(message, "typed"), 0.0
+        started = time.perf_counter()
+
+        def rewrite(context: list[Turn], question: str) -> str:
+            messages = rewrite_messages(
+                s.prompts_dir, [(t.question, t.answer) for t in context], question
+            )
+            with MODEL_QUEUE.turn():
+                return "".join(self.generator(s).stream(messages, REWRITE_TOKENS))
+
+        model = None if s.mode == "extractive" else rewrite
+        understood = understand(message, history, model)
+        return understood, time.perf_counter() - started if understood.how == "model" else 0.0
+
     def stream(
-        self, question: str, settings: Settings | None = None
+        self,
+        question: str,
+        settings: Settings | None = None,
+        history: Sequence[Turn] = (),
     ) -> Iterator[str | Answer | Waiting]:
         """The first state (`final=False`), `Waiting` while in line for the model, the
-        draft as it grows, then the final `Answer`."""
+        draft as it grows, then the final `Answer`. `history`: the conversation's
+        earlier turns, oldest first; a follow-up is answered as a standalone question."""
         s = settings or self.settings
         started = time.perf_counter()
-        r = retrieve(self.check_question(question), self.retriever(), s)
-        frame = _Frame(r, s, started, self._provenance(s))
+        message = self.check_question(question)
+        understood, rewrite_s = self.understand(message, history, s)
+        typed = understood.how == "typed"
+        r = retrieve(understood.question, self.retriever(), s, None if typed else message)
+        provenance = self._provenance(s)
+        if not typed:
+            provenance = replace(
+                provenance, understood_as=understood.question, rewritten_by=understood.how
+            )
+        frame = _Frame(r, s, started, provenance, message=message)
         # The instant answer is shown first only when it fills the asked slot and its
         # evidence clears the bar an extractive answer must clear alone; as the final
         # fallback, also when the model has read its sentence and judged that it answers.
         instant = instant_answer(r, s)
+        if instant is not None and s.mode == "extractive":  # no model to confirm versions
+            instant = instant.strong(r, s.extractive_threshold)
         strong = (r.evidence_score or 0.0) >= s.extractive_threshold
         signals = Signals(
             evidence_score=r.evidence_score,
             slot=r.slot.kind,
             slot_candidates=len(r.candidates),
             first_fills=instant is not None and strong,
+            versions=len(instant.versions) if instant else 0,
         )
-        timings = Timings(retrieval_ms=r.seconds * 1000)
+        timings = Timings(retrieval_ms=r.seconds * 1000, rewrite_s=rewrite_s or None)
         choice = decide(signals, s)
         if choice != "model":  # refused, nothing fills the slot, or extractive mode
             yield self._final(frame, choice, signals, timings, instant)
             return
         timings = replace(timings, first_answer_s=time.perf_counter() - started)
         # not an answer yet when no instant answer may be shown: the closest passages
-        shown = instant if instant and signals.first_fills else None
+        shown = (
+            instant.strong(r, s.extractive_threshold) if instant and signals.first_fills else None
+        )
         first = self._extractive(frame, shown) if shown else self._reading(frame)
         yield frame.answer(first, signals, timings, final=False)
         yield from self._when_model_free(frame, signals, timings, instant)
@@ -495,15 +602,22 @@ class Assistant:
         )
         judge_started = time.perf_counter()
         judged = judge_sentences(generator, r, s)
+        if instant is not None and instant.disagree:
+            instant = confirm_versions(generator, r, instant, judged, s)
         signals = replace(
             signals,
             sentence_yes=judged,
             first_judged=instant is not None and _judged_yes(instant, r, judged, s),
+            versions=len(instant.versions) if instant else 0,
         )
         timings = replace(timings, judge_s=time.perf_counter() - judge_started)
         choice = decide(signals, s)
         if choice != "model":
-            note = "the model found no sentence that gives the answer"
+            note = (
+                "the articles disagree: each version is shown with its source"
+                if signals.versions >= 2
+                else "the model found no sentence that gives the answer"
+            )
             yield self._final(frame, choice, signals, timings, instant, note)
             return
         docs = {d: self._document(d).text for d in {x.hit.chunk.doc_id for x in r.scored}}
@@ -650,10 +764,41 @@ class Assistant:
             mode="reading",
         )
 
+    def _versions(self, frame: _Frame, instant: Instant) -> Answer:
+        """Each article's version of the asked fact, with its source, outlet and date:
+        a dated article from a named outlet first."""
+        s, lang = frame.settings, frame.lang
+        ordered = by_source(instant.versions, self.store.documents)
+        sentences, citations, versions = [], [], []
+        for n, v in enumerate(ordered, 1):
+            doc = self._document(v.doc_id)
+            value = phrase_in_english(frame.question, v.value) if lang == "en" else v.value
+            line = message(
+                s.prompts_dir,
+                lang,
+                "disagree_version",
+                source=source_label(doc, lang, s),
+                value=value,
+            )
+            sentences.append(AnswerSentence(line, (n,), True))
+            citations.append(self._sentence_citation(n, v.sentence, s))
+            versions.append(SourceVersion(v.value, n, doc.id, doc.outlet, doc.date))
+        return frame.body(
+            sentences=tuple(sentences),
+            citations=tuple(citations),
+            refused=False,
+            mode="extractive",
+            preamble=message(s.prompts_dir, lang, "disagree_preamble"),
+            disagreements=tuple(versions),
+        )
+
     def _extractive(self, frame: _Frame, instant: Instant) -> Answer:
         """The phrase that fills the slot (a name, a date, a place, a count), with its
         sentence as the quote; the sentence itself for other questions. One line for
-        each article of a question about several."""
+        each article of a question about several; each article's version when they
+        disagree."""
+        if instant.disagree:
+            return self._versions(frame, instant)
         s = frame.settings
         sentences, citations = [], []
         for n, (x, span) in enumerate(instant.parts, 1):
@@ -731,6 +876,7 @@ class _Frame:
     started: float
     provenance: Provenance
     draft: str = ""
+    message: str = ""  # as typed, when the question was rewritten from the conversation
 
     @property
     def question(self) -> str:
@@ -742,8 +888,13 @@ class _Frame:
 
     def body(self, **fields: Any) -> Answer:
         fields.setdefault("citations", ())
+        understood = self.question if self.message and self.message != self.question else ""
         return Answer(
-            question=self.question, language=self.lang, hits=self.retrieved.hits, **fields
+            question=self.message or self.question,
+            language=self.lang,
+            hits=self.retrieved.hits,
+            understood_as=understood,
+            **fields,
         )
 
     def answer(
@@ -758,6 +909,19 @@ class _Frame:
             draft=self.draft,
             final=final,
         )
+
+
+def source_label(doc: Document, lang: str, s: Settings) -> str:
+    """ "Reuters (30 October 2023)", "an undated page with no named source"…"""
+    words = date_in_words(doc.date)
+    date = (words[1] if lang == "fr" else words[2].title()) if len(words) == 3 else doc.date
+    if doc.outlet and date:
+        return message(s.prompts_dir, lang, "source_outlet_date", outlet=doc.outlet, date=date)
+    if doc.outlet:
+        return message(s.prompts_dir, lang, "source_outlet", outlet=doc.outlet)
+    if date:
+        return message(s.prompts_dir, lang, "source_date", date=date)
+    return message(s.prompts_dir, lang, "source_unknown")
 
 
 def date_in_words(date: str | None) -> list[str]:

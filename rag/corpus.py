@@ -208,6 +208,79 @@ def html_to_text(markup: str) -> tuple[str, str, dict[str, str]]:
     return text, parser.title.strip(), parser.meta
 
 
+# ---------------------------------------------------------------- markup in plain text
+
+# Text meant for machines, not readers, hidden in a .txt or .md article: a browser or a
+# markdown viewer never shows it, so neither must the assistant read it.
+# a comment hides everything up to its end; one never closed, the rest of its paragraph
+_HTML_COMMENT = re.compile(r"<!--.*?-->|<!--[^\n]*(?:\n(?!\n)[^\n]*)*", re.S)
+# attributes with a value, or one of HTML's flags: "<b and c>" in prose is not a tag
+_ATTRIBUTES = (
+    r"""(?:\s+[\w:-]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s<>]+)"""
+    r"|\s+(?:hidden|async|defer|controls|autoplay|open|disabled))*\s*/?"
+)
+_HIDDEN_BLOCK = re.compile(
+    r"<(script|style|noscript|template|iframe|object|svg|head|title)\b[^>]*>.*?</\1\s*>",
+    re.S | re.I,
+)
+_HIDDEN_ELEMENT = re.compile(
+    r"<([a-z][\w-]*)\b[^>]*?(?:\bhidden\b|display\s*:\s*none|visibility\s*:\s*hidden"
+    r"|aria-hidden\s*=\s*[\"']?true|font-size\s*:\s*0)[^>]*>.*?</\1\s*>",
+    re.S | re.I,
+)
+_HTML_ELEMENTS = (
+    "a|abbr|b|big|blockquote|body|br|button|center|cite|code|details|div|em|embed|figcaption"
+    "|figure|font|form|h[1-6]|hr|html|i|iframe|img|input|link|li|mark|meta|noscript|object|ol"
+    "|p|picture|pre|q|s|script|section|article|header|footer|small|source|span|strong|style"
+    "|sub|summary|sup|svg|table|tbody|td|th|thead|tr|u|ul|video|audio|nav|main|aside"
+)
+_TAG = re.compile(rf"</?(?:{_HTML_ELEMENTS})\b{_ATTRIBUTES}>", re.I)
+_FRONT_MATTER = re.compile(
+    r"\A(---|\+\+\+)[ \t]*\n(.*?)\n(?:---|\+\+\+|\.\.\.)[ \t]*(?:\n|\Z)", re.S
+)
+_FRONT_FIELD = re.compile(r"^\s*([\w-]+)\s*[:=]\s*[\"']?(.*?)[\"']?\s*$", re.M)
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
+_MD_LINK = re.compile(
+    r"\[([^\]^][^\]]*)\]\(\s*(?:[^\s()]|\([^\s()]*\))*"
+    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
+)
+_MD_DEFINITION = re.compile(r"^ {0,3}\[(?!\^)[^\]]+\]:[ \t]*\S.*$", re.M)
+# front-matter keys → the names an HTML page's <meta> would give them
+_FRONT_KEYS = {
+    "title": "og:title",
+    "date": "article:published_time",
+    "published": "article:published_time",
+    "author": "author",
+    "byline": "author",
+    "source": "og:site_name",
+    "outlet": "og:site_name",
+    "publisher": "og:site_name",
+}
+
+
+def plain_text_visible(raw: str) -> tuple[str, dict[str, str]]:
+    """What a reader of a .txt or .md article sees, and the metadata of its front matter.
+
+    Dropped with their content: HTML comments, <script>/<style> and similar blocks,
+    elements hidden by an attribute or a style, markdown images (their alt text is
+    for machines), link targets and titles, link definitions (`[//]: # (...)` is
+    markdown's comment), YAML/TOML front matter. Other HTML tags lose their markup and
+    keep their text. Footnotes are shown to readers, so they stay (a planted one is
+    caught sentence by sentence: `rag.text.planted`)."""
+    meta: dict[str, str] = {}
+    front = _FRONT_MATTER.match(raw)
+    if front:
+        for key, value in _FRONT_FIELD.findall(front.group(2)):
+            name = _FRONT_KEYS.get(key.lower())
+            if name and value and name not in meta:
+                meta[name] = value
+        raw = raw[front.end() :]
+    for pattern in (_HTML_COMMENT, _HIDDEN_BLOCK, _HIDDEN_ELEMENT, _MD_IMAGE, _MD_DEFINITION):
+        raw = pattern.sub(" ", raw)
+    raw = _MD_LINK.sub(r"\1", raw)
+    return _TAG.sub(" ", raw), meta
+
+
 # ---------------------------------------------------------------- PDF
 
 
@@ -306,6 +379,8 @@ def read_document(path: Path, max_bytes: int, doc_id: str | None = None):
         raw = decode_bytes(data)
         if suffix in HTML_SUFFIXES:
             raw, html_title, meta = html_to_text(raw)
+        else:
+            raw, meta = plain_text_visible(raw)
     text = clean_text(raw)
     if not text:
         raise DocumentError("no text (empty or whitespace only)")

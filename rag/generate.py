@@ -216,7 +216,7 @@ class LlamaCppGenerator:
 
 
 SNAPSHOT_MIN_TOKENS = 64
-MAX_SNAPSHOTS = 4  # answers in French, in English; claim and sentence judges
+MAX_SNAPSHOTS = 5  # answers in French, in English; claim and sentence judges; rewrites
 
 
 def _shared_prefix(a: Any, b: list[int]) -> int:

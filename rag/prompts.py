@@ -93,6 +93,23 @@ def sentence_messages(prompts_dir: Path, question: str, sentence: str) -> list[d
     return _yes_no_messages(prompts_dir, "judge_sentence", question=question, sentence=sentence)
 
 
+def rewrite_messages(
+    prompts_dir: Path, conversation: list[tuple[str, str]], question: str
+) -> list[dict[str, str]]:
+    """Rewrite `question` so that it stands alone: the fixed instructions first (read
+    once), then the earlier (question, answer) pairs, oldest first."""
+    lines = []
+    for asked, answered in conversation:
+        lines.append(f"Earlier question: {' '.join(asked.split())}")
+        if answered:
+            lines.append(f"Earlier answer: {' '.join(answered.split())}")
+    user = render(prompts_dir, "rewrite_user.txt", conversation="\n".join(lines), question=question)
+    return [
+        {"role": "system", "content": template(prompts_dir, "rewrite.txt").strip()},
+        {"role": "user", "content": user.strip()},
+    ]
+
+
 @functools.lru_cache(maxsize=4)
 def prompts_version(prompts_dir: Path) -> str:
     """A short hash of every file in `prompts/`: which wording produced an answer."""

@@ -75,6 +75,8 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\b(?:how many|how much|how long|combien|what share|what percentage)\b",
             r"\bwhat proportion\b",
             r"\b(?:quelle (?:part|proportion)|quel pourcentage|quel nombre|what number)\b",
+            r"\b(?:quelle (?:surface|superficie|somme)|quel (?:montant|bilan|total))\b",
+            r"\bwhat (?:area|amount|sum|total|toll)\b|\bhow (?:large|big|high|heavy)\b",
         ),
     ),
     (
@@ -197,9 +199,12 @@ _RELATIVE_DATE = re.compile(
 _ABOUT = r"(?:\b(?:au moins|environ|plus de|moins de|près de|at least|about|more than|nearly) )?"
 # what a count counts, a plural noun: "pays", "grands modèles linguistiques", "years"
 _UNIT = r" (?:[^\W\d_]+ ){0,2}[^\W\d_]+[sx]\b"
-_FIGURE = r"\d(?:[\d\u202f.,]*\d)?"
+# "2 800" (French thousands, with a plain space) is one figure
+_FIGURE = r"(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.]\d)|\d(?:[\d\u202f.,]*\d)?)"
+_SCALE = r" (?:million|billion|milliard)s?(?: (?:d['’])?(?:euros?|dollars?|livres?|pounds?)\b)?"
 NUMBER_PHRASE = re.compile(
-    rf"{_ABOUT}{_FIGURE}(?: ?%| (?:percent|pour ?cent)\b|{_UNIT})?", re.IGNORECASE
+    rf"{_ABOUT}(?:[£$€] ?)?{_FIGURE}(?: ?[%€$£]| (?:percent|pour ?cent)\b|{_SCALE}|{_UNIT})?",
+    re.IGNORECASE,
 )
 _BIG_COUNTS = "dozens?|dizaines?|centaines?|hundreds?|thousands?|milliers?|millions?|milliards?"
 COUNT_PHRASE = re.compile(
@@ -209,7 +214,12 @@ _ORDINAL = re.compile(r"^\d+(?:e|er|ère|ème|st|nd|rd|th)\b", re.IGNORECASE)
 _NOT_A_UNIT = {*STOPWORDS, *(fold(m) for m in MONTHS_FR + MONTHS_EN)}
 _CAP = r"[A-ZÀ-Ý][\w’'.-]*"
 NAME_RUN = re.compile(rf"{_CAP}(?:[ -](?:de |du |des |d['’]|of |of the )?{_CAP})*")
-_PLACE_BEFORE = re.compile(r"(?:\b(?:à|au|aux|en|in|at|from|near|vers)\s+)$", re.IGNORECASE)
+# "à Genève", "in Geneva"; "has chosen Valladolid", "a retenu Lyon" (for a site)
+_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:à|au|aux|en|in|at|from|near|vers|chosen|chose|picks?|picked|selected|choisi"
+    r"|retenu|opté pour)\s+)$",
+    re.IGNORECASE,
+)
 # Capitalised words that begin the name of a body, not of a place or a person: "au
 # Conseil de sécurité" is no city; "l'Académie chinoise des sciences" may answer "which
 # institution".
@@ -331,12 +341,16 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
                 continue
             if all(w in excluded for w in run_words):
                 continue  # "L’ancien Premier", "Affaires", "IA"; for a person, "Sommet"
+            if not bodies and _ARTICLE_BEFORE.search(sentence[:start]):
+                continue  # "la Grande-Bretagne", "les États-Unis": a person takes no article
             found.append((s + start, s + m.end()))
     return found
 
 
-_LEADING_STOPWORD = re.compile(
-    rf"(?:(?:{'|'.join(sorted(w for w in STOPWORDS if len(w) > 1))})\s+)*", re.IGNORECASE
+_ARTICLE_BEFORE = re.compile(r"(?:\b(?:le|la|les|du|des|aux|the)\s+|\b[lL]['’])$", re.I)
+_LEADING_STOPWORD = re.compile(  # "Par Laurie Chen", "C'est Karine Deschamps"
+    rf"(?:(?:c['’]est|{'|'.join(sorted(w for w in STOPWORDS if len(w) > 1))})\s+)*",
+    re.IGNORECASE,
 )
 
 
@@ -405,14 +419,34 @@ _DURATION_UNITS = {
         " weeks hours minutes decades centuries"
     )
 }
-_ASKED_UNIT = re.compile(r"\b(?:how many|combien (?:de |d['’]))((?:[\w-]+ ){0,2}[\w-]+)", re.I)
+_ASKED_UNIT = re.compile(r"\b(?:how many |combien (?:de |d['’]))((?:[\w-]+ ){0,2}[\w-]+)", re.I)
+_UNIT_AFTER = 40  # characters after a figure where what it counts may still be said
+_UNIT_CLAUSE = re.compile(r"[,;.:()]|\d")  # ... up to the end of its clause
 _UNIT_STEMS = {stem(fold(fr)): stem(en) for fr, en in UNIT_WORDS.items()}
 _UNIT_STEMS |= {en: fr for fr, en in _UNIT_STEMS.items()}
 
 
+# Units that count the same thing: "31 morts" answers how many people died; "2 800
+# hectares" how large an area burned; "£14.5 million" how large a fine was.
+_UNIT_GROUPS = [
+    {stem(w) for w in words(group)}
+    for group in (
+        "personnes people gens persons morts dead deaths décès victimes victims tués killed"
+        " blessés injured habitants residents salariés employés employees workers travailleurs"
+        " emplois jobs postes",
+        "surface superficie area hectares km² kilomètres acres",
+        "montant amount somme sum amende fine penalty coût cost prix price euros dollars livres"
+        " pounds £ $ € million millions milliard milliards billion",
+    )
+]
+
+
 def _unit_stems(text: str) -> set[str]:
     found = {stem(w) for w in words(text) if w not in STOPWORDS}
-    return found | {_UNIT_STEMS[s] for s in found if s in _UNIT_STEMS}
+    if re.search(r"[£$€]", text):
+        found.add("euros")
+    found |= {_UNIT_STEMS[s] for s in found if s in _UNIT_STEMS}
+    return found.union(*(g for g in _UNIT_GROUPS if g & found))
 
 
 def _asked_unit(question: str) -> set[str] | None:
@@ -423,17 +457,22 @@ def _asked_unit(question: str) -> set[str] | None:
     if _DURATION.search(question):
         return _DURATION_UNITS
     m = _ASKED_UNIT.search(question)
-    return _unit_stems(m.group(1)) if m else None
+    if m:
+        return _unit_stems(m.group(1))
+    asked = _unit_stems(question)  # "quelle surface", "how large was the fine"
+    group = next((g for g in _UNIT_GROUPS[1:] if g & asked), None)
+    return group
 
 
-def _counts_the_asked(phrase: str, unit: set[str] | None) -> bool:
+def _counts_the_asked(phrase: str, unit: set[str] | None, after: str = "") -> bool:
     """'130 grands modèles' does not answer "how many employees"; "40 %" answers a
-    share; "cinq ans" a duration."""
+    share; "cinq ans" a duration; "1,150 workers will lose their jobs" how many jobs
+    (what a figure counts may be said just after it)."""
     if unit is None:
         return True
     if unit == {"%"}:
         return bool(re.search(r"%|percent|pour ?cent", phrase, re.IGNORECASE))
-    return bool(_unit_stems(phrase) & unit)
+    return bool((_unit_stems(phrase) | _unit_stems(after)) & unit)
 
 
 def counts(text: str, question: str) -> list[tuple[int, int]]:
@@ -441,7 +480,11 @@ def counts(text: str, question: str) -> list[tuple[int, int]]:
     with its unit ("cinq ans"), of what the question counts when it says; never a year,
     an ordinal ("3e Forum"), a day of a date or a figure the question gives."""
     unit = _asked_unit(question)
-    return [(s, e) for s, e in _count_phrases(text, question) if _counts_the_asked(text[s:e], unit)]
+    return [
+        (s, e)
+        for s, e in _count_phrases(text, question)
+        if _counts_the_asked(text[s:e], unit, _UNIT_CLAUSE.split(text[e : e + _UNIT_AFTER])[0])
+    ]
 
 
 def _count_phrases(text: str, question: str) -> list[tuple[int, int]]:
@@ -449,7 +492,7 @@ def _count_phrases(text: str, question: str) -> list[tuple[int, int]]:
     days = [(m.start(), m.end()) for m in DATE_PHRASE.finditer(text)]
     found = []
     for m in NUMBER_PHRASE.finditer(text):
-        figure = re.search(r"\d[\d\u202f.,]*", m.group(0))
+        figure = re.search(_FIGURE, m.group(0))
         assert figure is not None
         digits = figure.group(0).rstrip(".,")
         at = m.start() + figure.start()
@@ -459,7 +502,8 @@ def _count_phrases(text: str, question: str) -> list[tuple[int, int]]:
             continue
         rest = m.group(0)[figure.end() :].strip()
         unit = words(rest)[:1]
-        if not rest or (unit and unit[0] in _NOT_A_UNIT and "%" not in rest):
+        money = bool(re.search(r"[£$€]", m.group(0)))
+        if not money and (not rest or (unit and unit[0] in _NOT_A_UNIT and "%" not in rest)):
             continue  # a bare figure counts nothing
         found.append((m.start(), m.end()))
     for m in COUNT_PHRASE.finditer(text):

@@ -106,6 +106,12 @@ ALIASES: dict[str, set[str]] = {
     "house": {"maiso"},
     "tsinghua": {"tsing"},
     "university": {"unive"},
+    # common words of the news in this field, whose French stems differ
+    "summit": {"somme"},
+    "talks": {"discu", "pourp", "entre"},
+    "send": {"envoi", "enver", "envoy"},
+    "meeting": {"reuni", "renco"},
+    "companies": {"entre", "socie"},
 }
 
 

@@ -62,8 +62,20 @@ class AnswerSentence:
 
 
 @dataclass(frozen=True)
+class SourceVersion:
+    """One article's version of the asked fact, when the articles disagree."""
+
+    value: str  # the filler as the article writes it
+    citation: int  # the [n] that quotes it
+    doc_id: str
+    outlet: str | None
+    date: str | None
+
+
+@dataclass(frozen=True)
 class Timings:
     retrieval_ms: float = 0.0
+    rewrite_s: float | None = None  # the model rewriting a follow-up into a standalone question
     first_answer_s: float | None = None  # the extractive answer, from the question
     queue_wait_s: float = 0.0  # waiting for the model while it answered other questions
     judge_s: float | None = None  # the sentence judges, before the model writes
@@ -98,6 +110,7 @@ class Signals:
     model_refused: bool | None = None
     sentences_written: int = 0
     sentences_verified: int = 0
+    versions: int = 0  # different fillers from different articles (2+: they disagree)
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,8 @@ class Provenance:
     generator: str | None = None
     generator_sha256: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    understood_as: str = ""  # the standalone question a follow-up was rewritten to
+    rewritten_by: str = ""  # "model", or "context" (read with the question it follows)
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,9 @@ class Answer:
     provenance: Provenance | None = None
     first: Answer | None = None  # the first state shown before this one
     draft: str = ""  # what the model wrote, before verification
+    # each article's version when they disagree on the asked fact (shown, never resolved)
+    disagreements: tuple[SourceVersion, ...] = ()
+    understood_as: str = ""  # the standalone question, when the message was a follow-up
 
     @property
     def text(self) -> str:
@@ -149,8 +167,13 @@ class Answer:
         ]
         return data
 
-    def _lines(self, esc: Callable[[str], str], warn: str) -> list[str]:
-        lines = [esc(self.preamble)] if self.preamble else []
+    def _lines(self, esc: Callable[[str], str], warn: str, mark: str = "") -> list[str]:
+        lines = []
+        if self.understood_as:
+            label = UNDERSTOOD_AS.get(self.language, UNDERSTOOD_AS["en"])
+            lines.append(f"({label} {esc(self.understood_as)})")
+        if self.preamble:
+            lines.append(mark + esc(self.preamble))
         for s in self.sentences:
             marks = "".join(f"[{n}]" for n in s.citations)
             text = esc(s.text) if s.supported else warn.format(esc(s.text))
@@ -168,13 +191,15 @@ class Answer:
     def to_markdown(self) -> str:
         """For the chat page. Article text is data: it is escaped so that it can
         never become live HTML, a link or an image in the page."""
-        return "\n\n".join(self._lines(escape_markdown, "⚠️ *{}* (unverified)"))
+        mark = "⚖️ " if self.disagreements else ""
+        return "\n\n".join(self._lines(escape_markdown, "⚠️ *{}* (unverified)", mark))
 
     def to_text(self) -> str:
         """For the terminal."""
         return "\n\n".join(self._lines(lambda x: x, "[unverified] {}"))
 
 
+UNDERSTOOD_AS = {"fr": "Compris comme :", "en": "Understood as:"}
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 

@@ -106,3 +106,27 @@ def test_ask_is_quiet(sample_settings: Settings, capsys) -> None:
     assert main(["ask", question, *index]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and "130" in captured.out
+
+
+def test_chat_reads_a_conversation_from_standard_input(
+    sample_settings: Settings, capsys, monkeypatch
+) -> None:
+    """Two lines, two turns of one conversation: the second, a follow-up, is read with
+    the first (extractive mode: no model to rewrite it), and /sources lists its sources."""
+    import io
+
+    lines = [
+        "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?",
+        "",  # an empty line is no turn
+        "Depuis quand occupe-t-il ce poste ?",
+        "/sources",
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    code = main(["chat", "--mode", "extractive", "--index-dir", str(sample_settings.index_dir)])
+    assert code == 0
+    out = capsys.readouterr().out
+    first, _, rest = out.partition("Compris comme :")
+    assert "Wu Zhaohui [1]" in first
+    assert "Depuis quand occupe-t-il ce poste ? (Qui représente la Chine" in rest
+    assert "Wu Zhaohui" in rest.split(")")[0]  # the referent, from the first answer
+    assert "[1] " in rest.rsplit("Sources:", 1)[-1]  # /sources

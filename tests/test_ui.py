@@ -165,3 +165,95 @@ def test_hostile_markup_is_shown_as_text_in_the_browser(server: str, tmp_path: P
         browser.close()
     assert not dialogs
     assert not any("attacker.example" in u for u in requests)
+
+
+QUESTION_FR = "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?"
+
+
+def test_openai_client_asks_through_the_api(server: str) -> None:
+    """The real `openai` client: models, an answer with structured citations, a
+    follow-up carried by the messages, streaming, and the errors it expects."""
+    from openai import BadRequestError, NotFoundError, OpenAI
+
+    from rag.config import SAMPLE_CORPUS
+    from rag.corpus import load_documents
+
+    client = OpenAI(base_url=server + "v1", api_key="none", max_retries=0, timeout=120)
+    assert {"rag-news", "rag-news-extractive", "rag-news-hybrid"} <= {
+        m.id for m in client.models.list()
+    }
+    first = [{"role": "user", "content": QUESTION_FR}]
+    reply = client.chat.completions.create(model="rag-news", messages=first)
+    content = reply.choices[0].message.content or ""
+    assert "Wu Zhaohui" in content and "[1]" in content
+    texts = {d.id: d.text for d in load_documents([SAMPLE_CORPUS], 10**7).documents}
+    citations = reply.model_extra["citations"]
+    assert citations and all(
+        texts[c["article"]][c["start"] : c["end"]] == c["quote"] for c in citations
+    )
+    assert citations[0]["outlet"] == "Reuters"
+
+    follow = client.chat.completions.create(
+        model="rag-news",
+        messages=[
+            *first,
+            {"role": "assistant", "content": content},
+            {"role": "user", "content": "Depuis quand occupe-t-il ce poste ?"},
+        ],
+    )
+    understood = follow.model_extra["rag"]["understood_as"]
+    assert "Depuis quand occupe-t-il ce poste ?" in understood and "Wu Zhaohui" in understood
+
+    stream = client.chat.completions.create(model="rag-news", messages=first, stream=True)
+    chunks = list(stream)
+    assert "Wu Zhaohui" in "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["citations"]
+
+    with pytest.raises(NotFoundError):
+        client.chat.completions.create(model="gpt-4o", messages=first)
+    with pytest.raises(BadRequestError):
+        client.chat.completions.create(model="rag-news", messages=[])
+    with pytest.raises(BadRequestError):
+        client.chat.completions.create(
+            model="rag-news", messages=[{"role": "user", "content": " "}]
+        )
+
+
+def test_api_refuses_bad_bodies_and_survives_a_crowd(server: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = server + "v1/chat/completions"
+    huge = httpx.post(url, content=b"x" * 1_000_000, timeout=30)
+    assert huge.status_code == 413 and huge.json()["error"]["message"]
+    garbage = httpx.post(url, content=b"{not json", timeout=30)
+    assert garbage.status_code == 400 and garbage.json()["error"]["type"]
+    body = {
+        "model": "rag-news",
+        "stream": True,
+        "messages": [{"role": "user", "content": QUESTION_FR}],
+    }
+
+    def stream_one(_: int) -> tuple[int, bool]:
+        with httpx.stream("POST", url, json=body, timeout=300) as response:
+            lines = list(response.iter_lines())
+        return response.status_code, "data: [DONE]" in lines
+
+    with ThreadPoolExecutor(100) as pool:
+        results = list(pool.map(stream_one, range(100)))
+    assert all(status in (200, 429) for status, _ in results)  # 429: come back later
+    assert all(done for status, done in results if status == 200)
+    assert sum(status == 200 for status, _ in results) >= 10
+    assert httpx.get(server + "v1/models", timeout=10).status_code == 200  # still up
+
+
+def test_rag_ask_through_a_running_server(server: str) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "ui.cli", "ask", QUESTION_FR, "--server", server]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Wu Zhaohui [1]" in done.stdout and "Sources:" in done.stdout
+    empty = subprocess.run([*command[:4], " ", "--server", server], capture_output=True, text=True)
+    assert empty.returncode == 2 and empty.stderr.startswith("error: ")

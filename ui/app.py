@@ -20,6 +20,7 @@ import gradio as gr
 
 from rag.answer import Assistant
 from rag.config import MODES, Settings
+from rag.conversation import turns_from_messages
 from rag.corpus import SUPPORTED_SUFFIXES
 from rag.errors import RagError
 from rag.types import Answer, Citation, Waiting, escape_markdown
@@ -78,6 +79,16 @@ def corpus_rows(assistant: Assistant) -> list[list[Any]]:
     ]
 
 
+def source_choices(answers: list[Answer]) -> list[tuple[str, str]]:
+    """Every answer's citations, the newest answer first: "2 · [1] title" opens
+    citation [1] of the conversation's second answer."""
+    return [
+        (f"{turn} · [{c.n}] {c.title[:60]}", f"{turn}:{c.n}")
+        for turn, answer in reversed(list(enumerate(answers, 1)))
+        for c in answer.citations
+    ]
+
+
 def _safe_name(name: str) -> str:
     """A file name that cannot leave the upload folder."""
     base = Path(name).name
@@ -85,32 +96,47 @@ def _safe_name(name: str) -> str:
     return base[:120]
 
 
-def build_app(settings: Settings) -> gr.Blocks:
-    assistant = Assistant(settings)
+def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
+    assistant = assistant or Assistant(settings)
     assistant.retriever()  # load (or build) the index before the first visitor
     if settings.mode != "extractive":  # load the model and read its instructions now
         threading.Thread(target=assistant.warm_up, daemon=True).start()
     upload_dir = settings.index_dir / "uploads"
 
     def respond(
-        question: str, history: list[dict[str, str]], k: int, hybrid: bool, mode: str
+        question: str,
+        history: list[dict[str, Any]],
+        answers: list[Answer] | None,
+        k: int,
+        hybrid: bool,
+        mode: str,
     ) -> Iterator[tuple[Any, ...]]:
-        history = [*history, {"role": "user", "content": question or ""}]
+        """Stream one turn of this visitor's conversation: the earlier turns (read back
+        from the chat history, so that an API caller's history counts too) let a
+        follow-up be understood."""
+        answers = list(answers or [])
+        turns = turns_from_messages(history or [])
+        history = [*(history or []), {"role": "user", "content": question or ""}]
         run_settings = settings.replace(top_k=int(k), hybrid_search=bool(hybrid), mode=mode)
-        empty_sources = gr.update(choices=[], value=None)
         first = ""  # the instant answer, shown while the model writes
         try:
-            for event in assistant.stream(question, run_settings):
+            for event in assistant.stream(question, run_settings, turns):
                 if isinstance(event, Answer):
-                    choices = [(f"[{c.n}] {c.title[:70]}", str(c.n)) for c in event.citations]
-                    sources = gr.update(choices=choices, value=None)
+                    shown = [*answers, event]
+                    sources = gr.update(choices=source_choices(shown), value=None)
                     if event.final:
                         history.append({"role": "assistant", "content": event.to_markdown()})
-                        yield history, sources, event, ""
+                        answers = shown
+                        yield history, sources, answers, ""
                         continue
                     first = event.to_markdown()
                     waiting = f"{first}\n\n⏳ *the local model is writing an answer…*"
-                    yield [*history, {"role": "assistant", "content": waiting}], sources, event, ""
+                    yield (
+                        [*history, {"role": "assistant", "content": waiting}],
+                        sources,
+                        answers,
+                        "",
+                    )
                 elif isinstance(event, Waiting):
                     line = (
                         f"{first}\n\n⏳ *the local model is answering {event.ahead} question(s) "
@@ -124,22 +150,26 @@ def build_app(settings: Settings) -> gr.Blocks:
                     )
                 else:
                     draft = f"{first}\n\n✍️ *drafting, not yet verified:* {escape_markdown(event)}"
-                    shown = [*history, {"role": "assistant", "content": draft}]
-                    yield shown, gr.skip(), gr.skip(), ""
+                    shown_draft = [*history, {"role": "assistant", "content": draft}]
+                    yield shown_draft, gr.skip(), gr.skip(), ""
         except RagError as exc:
             history.append({"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"})
-            yield history, empty_sources, None, ""
+            yield history, gr.update(choices=source_choices(answers), value=None), answers, ""
         except Exception:  # never a stack trace in the page
             log.exception("answering failed")
             history.append(
                 {"role": "assistant", "content": "⚠️ Something went wrong; see the server log."}
             )
-            yield history, empty_sources, None, ""
+            yield history, gr.update(choices=source_choices(answers), value=None), answers, ""
 
-    def show_source(choice: str | None, answer: Answer | None) -> str:
-        if not choice or answer is None:
+    def show_source(choice: str | None, answers: list[Answer] | None) -> str:
+        if not choice or not answers:
             return ""
-        citation = next((c for c in answer.citations if str(c.n) == choice), None)
+        turn, _, n = choice.partition(":")
+        if not turn.isdigit() or not 1 <= int(turn) <= len(answers):
+            return ""
+        answer = answers[int(turn) - 1]
+        citation = next((c for c in answer.citations if str(c.n) == n), None)
         return source_html(assistant, citation) if citation else ""
 
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 - Gradio's idiom
@@ -178,7 +208,7 @@ def build_app(settings: Settings) -> gr.Blocks:
             "## Ask the articles\nAnswers quote their sources; pick a source to read it in "
             "context. When the articles do not say, the assistant says so."
         )
-        last_answer = gr.State(None)
+        answers = gr.State([])  # this visitor's answers, for their sources
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Chat", height=480, sanitize_html=True)
@@ -189,6 +219,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                     elem_id="question",
                 )
                 gr.Examples(EXAMPLES, inputs=question)
+                new_conversation = gr.Button("New conversation", elem_id="new-conversation")
                 sources = gr.Radio(label="Cited sources", choices=[], elem_id="cited-sources")
             with gr.Column(scale=2):
                 panel = gr.HTML(label="Source", elem_id="source-panel")
@@ -213,12 +244,17 @@ def build_app(settings: Settings) -> gr.Blocks:
         # for the model (rag.model_queue), rather than waiting in Gradio's queue.
         question.submit(
             respond,
-            [question, chat, k, hybrid, mode],
-            [chat, sources, last_answer, question],
+            [question, chat, answers, k, hybrid, mode],
+            [chat, sources, answers, question],
             concurrency_limit=settings.page_concurrency,
         )
-        sources.change(show_source, [sources, last_answer], panel, concurrency_limit=None).then(
+        sources.change(show_source, [sources, answers], panel, concurrency_limit=None).then(
             None, js=SCROLL_TO_MARK
+        )
+        new_conversation.click(
+            lambda: ([], [], gr.update(choices=[], value=None), ""),
+            None,
+            [chat, answers, sources, panel],
         )
         add.click(add_files, files, [status, table])
         app.load(lambda: corpus_rows(assistant), None, table)  # what others have added since
@@ -226,14 +262,28 @@ def build_app(settings: Settings) -> gr.Blocks:
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    app = build_app(settings)
-    print(f"Chat page: http://{host}:{port}", flush=True)
-    app.queue(default_concurrency_limit=1, max_size=settings.page_queue).launch(
+    """The chat page at /, and the OpenAI-compatible API at /v1 over the same assistant
+    (one model, one queue)."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from ui.openai_api import ChatCompletions
+
+    assistant = Assistant(settings)
+    page = build_app(settings, assistant)
+    page.queue(default_concurrency_limit=1, max_size=settings.page_queue)
+    page.max_threads = settings.page_concurrency + 16  # a thread per question being answered
+    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    server.include_router(ChatCompletions(assistant).router())
+    server = gr.mount_gradio_app(
+        server,
+        page,
+        path="/",
         server_name=host,
         server_port=port,
-        max_threads=settings.page_concurrency + 16,  # a thread per question being answered
-        share=False,
         show_error=False,
         max_file_size=settings.max_file_bytes,
         css=CSS,
     )
+    print(f"Chat page: http://{host}:{port} · OpenAI-compatible API: http://{host}:{port}/v1")
+    uvicorn.run(server, host=host, port=port, log_level="warning")

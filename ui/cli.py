@@ -122,6 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer one question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument(
+        "--server",
+        help=f"ask a running `rag serve` at this address (default: {DEFAULT_SERVER} when it "
+        "is up and no index or answer setting is named)",
+    )
+    p.add_argument("--local", action="store_true", help="never use a running server")
+    _common(p)
+
+    p = sub.add_parser(
+        "chat",
+        help="a conversation in the terminal (or one question per line from standard input)",
+    )
+    p.add_argument("--json", action="store_true", help="print each final answer as JSON")
     _common(p)
 
     p = sub.add_parser("eval", help="batch evaluation of grounding on a question file")
@@ -237,9 +250,69 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+DEFAULT_SERVER = "http://127.0.0.1:7860"
+# flags that shape an answer: a server answers with its own, so they mean "answer here"
+LOCAL_FLAGS = (
+    "index_dir",
+    "embedding_model",
+    "generator_model",
+    "top_k",
+    "no_hybrid",
+    "answer_threshold",
+    "support_threshold",
+    "sentence_threshold",
+    "claim_threshold",
+)
+
+
+def server_for(args: argparse.Namespace) -> str | None:
+    """The running `rag serve` to ask, if any: named, or found on its default port."""
+    if args.server:
+        return args.server.rstrip("/")
+    if args.local or os.environ.get(INDEX_DIR_ENV) or any(getattr(args, f) for f in LOCAL_FLAGS):
+        return None
+    import httpx
+
+    try:  # a quick look: nothing listening costs a refused connection, not a wait
+        models = httpx.get(f"{DEFAULT_SERVER}/v1/models", timeout=0.5).json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    owned = {m.get("owned_by") for m in models.get("data", [])} if isinstance(models, dict) else {}
+    return DEFAULT_SERVER if "rag-news" in owned else None
+
+
+def ask_server(url: str, args: argparse.Namespace) -> int:
+    """One question to a running server's OpenAI-compatible API."""
+    import httpx
+
+    model = f"rag-news-{args.mode}" if args.mode else "rag-news"
+    body = {"model": model, "messages": [{"role": "user", "content": args.question}]}
+    try:
+        response = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=600)
+        reply = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise RagError(f"the server at {url} did not answer: {exc}") from exc
+    if "error" in reply:
+        error = UsageError if response.status_code in (400, 404) else RagError
+        raise error(reply["error"].get("message", "the server refused the question"))
+    if args.json:
+        print(json.dumps(reply, ensure_ascii=False, indent=1))
+        return 0
+    print(reply["choices"][0]["message"]["content"])
+    if reply.get("citations"):
+        print("\nSources:")
+    for c in reply.get("citations", []):
+        meta = ", ".join(x for x in (c.get("outlet"), c.get("date")) if x)
+        print(f"\n[{c['n']}] {c['title']}" + (f" ({meta})" if meta else "") + f"\n> {c['quote']}")
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer import Assistant
 
+    url = server_for(args)
+    if url:
+        return ask_server(url, args)
     existing_index(settings, args)
     answer = Assistant(settings).ask(args.question)
     if args.json:  # the final answer, with the instant first one under "first"
@@ -247,6 +320,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(answer.to_text())
     return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.chat import chat
+
+    existing_index(settings, args)
+    return chat(settings, as_json=args.json)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -290,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "index": cmd_index,
         "ask": cmd_ask,
+        "chat": cmd_chat,
         "eval": cmd_eval,
         "serve": cmd_serve,
         "models": cmd_models,

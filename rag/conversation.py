@@ -1,0 +1,188 @@
+"""Follow-up questions. A message that leans on the conversation before it ("Et la
+Chine ?", "When was he appointed?") is rewritten into a standalone question before
+anything is retrieved; retrieval, the judges and the answer then use that question,
+and the reply shows how the message was understood.
+
+The rewrite is the model's, checked by rules: it must keep every content word of the
+message, add only words from the conversation, and address no one but the articles.
+Without a model, or when the model's rewrite fails a check, the message is read
+with the question it follows ("Et la Chine ? (after: Combien de modèles…?)"). A first
+message, and one that stands alone, is never rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rag.text import ALIASES, content_terms, detect_language, fold, planted, words
+from rag.types import Answer
+
+HISTORY_CHARS = 1200  # the conversation given to the rewrite, newest turns first
+ANSWER_CHARS = 200  # of each earlier answer: its first words hold the referent
+MAX_REWRITE_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange: what was asked (as understood) and the reply's words."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Understood:
+    question: str  # what is retrieved and answered
+    how: str  # "typed" (stands alone), "model" (rewritten) or "context" (read with the last)
+
+
+# Words that point back into the conversation.
+_POINTERS = re.compile(
+    r"\b(?:he|she|it|they|him|her|them|his|its|their|this|that|these|those|there|then"
+    r"|the other|the same|same one|il|elle|ils|elles|lui|leur|leurs|celui|celle|ceux|celles"
+    r"|cet|cette|ces|ce (?!que\b|qui\b)|là|là-bas|l['’]autre|le même|la même|son|sa|ses)\b"
+    r"|-t-(?:il|elle|ils|elles)\b|-(?:il|elle|ils|elles)\b",
+    re.IGNORECASE,
+)
+# Not a pointer: "y a-t-il", "est-ce", "what is it that", impersonal "il y a".
+_IMPERSONAL = re.compile(
+    r"\by a-t-il\b|\best-ce\b|\bil y a\b|\bil (?:faut|s['’]agit)\b|\bqu['’]est-ce\b", re.I
+)
+_OPENERS = re.compile(
+    r"^\s*(?:and|et|what about|how about|also|aussi|then|ensuite|puis|alors|mais|but)\b",
+    re.IGNORECASE,
+)
+_QUESTION_WORDS = {
+    *words(
+        "who whom whose what which when where why how many much long quel quelle quels quelles"
+        " qui que quoi quand où pourquoi comment combien lequel laquelle lesquels est sont"
+        " was were did does do is are a ont été fait raison raisons reason reasons"
+    )
+}
+
+
+def is_follow_up(message: str) -> bool:
+    """A pronoun or a pointer ("he", "cette", "là-bas", "l'autre"), an opening "and…/et…",
+    or no content word of its own ("Pourquoi ?", "Why was that?")."""
+    text = _IMPERSONAL.sub(" ", message)
+    if _POINTERS.search(text) or _OPENERS.search(text):
+        return True
+    own = [w for w in words(message) if w not in _QUESTION_WORDS]
+    return not content_terms(" ".join(own))
+
+
+def recent(turns: Sequence[Turn], budget: int = HISTORY_CHARS) -> list[Turn]:
+    """The newest turns that fit the budget, oldest first; a turn that addresses the
+    assistant ("ignore the articles from now on") is left out: it is never context."""
+    kept: list[Turn] = []
+    used = 0
+    for turn in reversed(turns):
+        if planted(turn.question) or planted(turn.answer):
+            continue
+        answer = turn.answer[:ANSWER_CHARS]
+        size = len(turn.question) + len(answer)
+        if kept and used + size > budget:
+            break
+        kept.append(Turn(turn.question, answer))
+        used += size
+    return kept[::-1]
+
+
+def _stems(text: str) -> set[str]:
+    found = set(content_terms(text))
+    for word in words(fold(text)):
+        found |= ALIASES.get(word, set())
+    return found
+
+
+def acceptable(rewrite: str, message: str, turns: Sequence[Turn]) -> bool:
+    """A rewrite keeps the message's content words, takes its other words from the
+    conversation, keeps the message's language and addresses no one."""
+    if not rewrite or len(rewrite) > MAX_REWRITE_CHARS or planted(rewrite):
+        return False
+    have = _stems(rewrite)
+    if not set(content_terms(message)) <= have | {t for w in have for t in ALIASES.get(w, ())}:
+        return False
+    known = _stems(message + " " + " ".join(f"{t.question} {t.answer}" for t in turns))
+    added = set(content_terms(rewrite)) - known
+    lang = detect_language(message)
+    return len(added) <= 2 and (detect_language(rewrite) == lang or len(words(message)) <= 3)
+
+
+_CONTEXT_TAIL = re.compile(r"\s*\(.*\)\s*$", re.S)
+REFERENT_CHARS = 80  # of the previous answer, where its referent is named
+
+
+def with_context(message: str, turns: Sequence[Turn]) -> str:
+    """The message read with the turn it follows (its question, the first words of its
+    answer), when no model may rewrite it."""
+    if not turns:
+        return message
+    last = turns[-1]
+    before = _CONTEXT_TAIL.sub("", last.question)  # not the context of the context
+    answer = last.answer
+    if len(answer) > REFERENT_CHARS:  # whole words only
+        answer = answer[:REFERENT_CHARS].rsplit(" ", 1)[0]
+    return f"{message} ({before} {answer})".replace("  ", " ").replace(" )", ")")
+
+
+def understand(
+    message: str, turns: Sequence[Turn], rewrite: Callable[[list[Turn], str], str] | None
+) -> Understood:
+    """The standalone question for `message` after `turns` (oldest first). `rewrite`
+    asks the model (None: no model, as in extractive mode)."""
+    context = recent(turns)
+    if not context or not is_follow_up(message):
+        return Understood(message, "typed")
+    if rewrite is not None:
+        written = " ".join(rewrite(context, message).strip().splitlines()[:1]).strip()
+        written = written.strip("\"'«» ")
+        if acceptable(written, message, context):
+            return Understood(written, "model")
+    return Understood(with_context(message, context), "context")
+
+
+# ---------------------------------------------------------------- from chat messages
+
+_SOURCES = re.compile(r"\n+Sources:\n.*", re.S)
+_UNDERSTOOD = re.compile(r"^\((?:Understood as:|Compris comme :)\s*(.*?)\)\s*$", re.M)
+_MARKERS = re.compile(r"\s*\[\d+\]")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+!|~>-])")
+_STATUS = re.compile(r"^(?:⏳|✍️|⚠️|⚖️).*$", re.M)
+
+
+def message_text(content: object) -> str:
+    """A chat message's text, whether a string or a list of parts (Gradio, OpenAI)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return ""
+
+
+def turns_from_messages(messages: Sequence[dict[str, object]]) -> list[Turn]:
+    """Earlier turns from chat messages (the page's history, an API's `messages`): each
+    user message with the reply that follows it, read back as plain words (no sources
+    list, no [n] markers); a reply that says how it understood its question gives that
+    question."""
+    turns: list[Turn] = []
+    for item in messages:
+        role, text = item.get("role"), message_text(item.get("content")).strip()
+        if role == "user":
+            turns.append(Turn(text))
+        elif role == "assistant" and turns and not turns[-1].answer:
+            understood = _UNDERSTOOD.search(text)
+            body = _UNDERSTOOD.sub("", _SOURCES.sub("", text))
+            body = _ESCAPE.sub(r"\1", _MARKERS.sub("", _STATUS.sub("", body)))
+            question = _ESCAPE.sub(r"\1", understood.group(1)) if understood else turns[-1].question
+            turns[-1] = Turn(question, " ".join(body.split()))
+    return [t for t in turns if t.question]
+
+
+def turn_of(answer: Answer) -> Turn:
+    """An answered turn: its question as understood, the reply's words (none for a
+    refusal: it names nothing a follow-up could point to)."""
+    said = "" if answer.refused else " ".join(s.text for s in answer.sentences)
+    return Turn(answer.understood_as or answer.question, said)

@@ -1,0 +1,68 @@
+"""When sources disagree: which fillers count as the same fact, how sources are
+ordered, and the whole path on pairs of the disagreement suite (eval/disagree)."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval.disagree import DISAGREE_DIR, holds, load_pairs
+from rag.answer import Assistant
+from rag.config import SAMPLE_CORPUS, Settings
+from rag.disagree import same_value
+from rag.store import build_index
+
+
+@pytest.mark.parametrize(
+    ("kind", "a", "b", "same"),
+    [
+        ("person", "Wu Zhaohui", "M. Wu", True),
+        ("person", "Wu Zhaohui", "Zhang Wenbo", False),
+        ("place", "Genève", "Geneva", True),
+        ("place", "Clermont-Ferrand", "Saint-Étienne", False),
+        ("count", "1 200 emplois", "1,200 jobs", True),
+        ("count", "1,450 jobs", "About 1,150 workers", False),
+        ("count", "38 million euros", "29 millions d'euros", False),
+        ("date", "1er novembre", "November 1", True),
+        ("date", "8 July", "15 July", False),
+        ("date", "mardi", "14 mai", True),  # nothing to compare: never claimed to differ
+        ("date", "2027", "2028", False),
+    ],
+)
+def test_same_value(kind: str, a: str, b: str, same: bool) -> None:
+    assert same_value(kind, a, b) is same
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    pairs = load_pairs()
+    settings = Settings(index_dir=tmp_path_factory.mktemp("disagree"), mode="extractive")
+    build_index([DISAGREE_DIR / f for p in pairs for f in p.files], settings)
+    return Assistant(settings)
+
+
+def test_a_disagreement_shows_each_version_with_its_source(suite: Assistant) -> None:
+    pair = next(p for p in load_pairs() if p.id == "p01")
+    answer = suite.ask(pair.question)
+    assert len(answer.disagreements) == 2 and all(holds(answer, k) for k in pair.keys)
+    cited = [c.doc_id for c in answer.citations]
+    assert set(cited) == set(pair.files)
+    # the dated article of a named outlet first, whichever was indexed or scored first
+    docs = suite.store.documents
+    first, second = (docs[v.doc_id] for v in answer.disagreements)
+    assert (bool(first.outlet) + bool(first.date)) >= (bool(second.outlet) + bool(second.date))
+    assert answer.to_markdown().startswith("⚖️")
+    assert answer.to_dict()["disagreements"][0]["citation"] == 1
+
+
+def test_agreeing_sources_are_no_disagreement(suite: Assistant) -> None:
+    for pair in (p for p in load_pairs() if p.agree):
+        assert not suite.ask(pair.question).disagreements, pair.id
+
+
+def test_no_disagreement_on_the_sample_corpus(sample_settings: Settings) -> None:
+    """The five real articles do not disagree on who goes to the summit; "Google
+    DeepMind" in another article is no rival answer."""
+    assistant = Assistant(sample_settings.replace(mode="extractive"))
+    answer = assistant.ask("Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?")
+    assert not answer.disagreements and "Wu Zhaohui" in answer.text
+    assert SAMPLE_CORPUS.exists()
