@@ -40,15 +40,20 @@ class Understood:
 
 # Words that point back into the conversation.
 _POINTERS = re.compile(
-    r"\b(?:he|she|it|they|him|her|them|his|its|their|this|that|these|those|there|then"
-    r"|the other|the same|same one|il|elle|ils|elles|lui|leur|leurs|celui|celle|ceux|celles"
-    r"|cet|cette|ces|ce (?!que\b|qui\b)|là|là-bas|l['’]autre|le même|la même|son|sa|ses)\b"
-    r"|-t-(?:il|elle|ils|elles)\b|-(?:il|elle|ils|elles)\b",
+    r"(?<!-)\b(?:he|she|it|they|him|her|them|his|this|that|these|those|there|then"
+    r"|the other|the same|same one|il|elle|ils|elles|lui|celui|celle|ceux|celles"
+    r"|cet|cette|ces|ce (?!que\b|qui\b)|là|là-bas|l['’]autre|le même|la même)\b",
     re.IGNORECASE,
 )
-# Not a pointer: "y a-t-il", "est-ce", "what is it that", impersonal "il y a".
+# "occupe-t-il", "se tiendront-ils": a pronoun, unless a name before it is its subject
+# ("la Chine et les États-Unis tiendront-ils…", "Quand Wu Zhaohui a-t-il…").
+_INVERTED = re.compile(r"-(?:t-)?(?:il|elle|ils|elles)\b", re.IGNORECASE)
+_NAME_BEFORE = re.compile(r"\s[A-ZÀ-Ý]")
+# Not a pointer: "y a-t-il", "est-ce", impersonal "il y a", "are there".
 _IMPERSONAL = re.compile(
-    r"\by a-t-il\b|\best-ce\b|\bil y a\b|\bil (?:faut|s['’]agit)\b|\bqu['’]est-ce\b", re.I
+    r"\by a-t-il\b|\best-ce\b|\bil y a\b|\bil (?:faut|s['’]agit)\b|\bqu['’]est-ce\b"
+    r"|\b(?:are|is|were|was) there\b",
+    re.I,
 )
 _OPENERS = re.compile(
     r"^\s*(?:and|et|what about|how about|also|aussi|then|ensuite|puis|alors|mais|but)\b",
@@ -68,6 +73,9 @@ def is_follow_up(message: str) -> bool:
     or no content word of its own ("Pourquoi ?", "Why was that?")."""
     text = _IMPERSONAL.sub(" ", message)
     if _POINTERS.search(text) or _OPENERS.search(text):
+        return True
+    inverted = _INVERTED.search(text)
+    if inverted and not _NAME_BEFORE.search(text[: inverted.start()]):
         return True
     own = [w for w in words(message) if w not in _QUESTION_WORDS]
     return not content_terms(" ".join(own))
@@ -150,7 +158,7 @@ _SOURCES = re.compile(r"\n+Sources:\n.*", re.S)
 _UNDERSTOOD = re.compile(r"^\((?:Understood as:|Compris comme :)\s*(.*?)\)\s*$", re.M)
 _MARKERS = re.compile(r"\s*\[\d+\]")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+!|~>-])")
-_STATUS = re.compile(r"^(?:⏳|✍️|⚠️|⚖️).*$", re.M)
+_STATUS = re.compile(r"^(?:⏳|✍️|⚠️).*$|^.*:\s*$", re.M)  # status and framing lines
 
 
 def message_text(content: object) -> str:

@@ -347,7 +347,7 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
     return found
 
 
-_ARTICLE_BEFORE = re.compile(r"(?:\b(?:le|la|les|du|des|aux|the)\s+|\b[lL]['’])$", re.I)
+_ARTICLE_BEFORE = re.compile(r"(?:\b(?:le|la|les|du|des|au|aux|the)\s+|\b[lL]['’])$", re.I)
 _LEADING_STOPWORD = re.compile(  # "Par Laurie Chen", "C'est Karine Deschamps"
     rf"(?:(?:c['’]est|{'|'.join(sorted(w for w in STOPWORDS if len(w) > 1))})\s+)*",
     re.IGNORECASE,
@@ -435,6 +435,8 @@ _UNIT_GROUPS = [
         " blessés injured habitants residents salariés employés employees workers travailleurs"
         " emplois jobs postes",
         "surface superficie area hectares km² kilomètres acres",
+        "électeurs voix votes voters ballots suffrages votants",
+        "logements foyers ménages households homes maisons habitations clients abonnés",
         "montant amount somme sum amende fine penalty coût cost prix price euros dollars livres"
         " pounds £ $ € million millions milliard milliards billion",
     )

@@ -257,3 +257,43 @@ def test_rag_ask_through_a_running_server(server: str) -> None:
     assert "Wu Zhaohui [1]" in done.stdout and "Sources:" in done.stdout
     empty = subprocess.run([*command[:4], " ", "--server", server], capture_output=True, text=True)
     assert empty.returncode == 2 and empty.stderr.startswith("error: ")
+
+
+@pytest.mark.slow
+def test_browser_conversation_keeps_its_referent_and_its_sources(server: str) -> None:
+    """Three turns in Chromium, the third a follow-up ("they" = the Geneva talks): its
+    answer holds the right day, and the first answer's source still opens after it."""
+    from playwright.sync_api import sync_playwright
+
+    turns = [
+        (QUESTION_FR, "Wu Zhaohui"),
+        ("Where did the US and China hold their AI talks?", "Gen"),
+        ("When will they take place?", "Tuesday"),
+    ]
+    with sync_playwright() as p:
+        browser, page, _, dialogs = _open_and_ask(p, server, turns[0][0])
+        box = page.locator("#question textarea")
+        for n, (question, key) in enumerate(turns, 1):
+            if n > 1:
+                box.fill(question)
+                box.press("Enter")
+            # the turn is over when its sources are listed and the box is cleared
+            sources = page.locator("#cited-sources label").filter(has_text=f"{n} · [1]")
+            sources.first.wait_for(timeout=60_000)
+            page.wait_for_function(
+                "() => document.querySelector('#question textarea').value === ''"
+            )
+            reply = page.locator(".message-row, .message").filter(has_text=key).last
+            reply.wait_for(timeout=10_000)
+        page.get_by_text("Understood as:").first.wait_for(timeout=10_000)
+        # the first answer's citation is still listed, and opens in the viewer
+        page.locator("#cited-sources label").filter(has_text="1 · [1]").first.click()
+        mark = page.locator("#source-panel mark")
+        mark.wait_for(timeout=20_000)
+        assert "Wu Zhaohui" in mark.inner_text()
+        page.locator("#new-conversation").click()
+        page.wait_for_function(
+            "() => !document.querySelector('#cited-sources label')", timeout=10_000
+        )
+        browser.close()
+    assert not dialogs
