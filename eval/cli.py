@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from eval.dataset import DEFAULT_QUESTIONS, load_questions
+from eval.dialogues import load_dialogues, run_dialogues
 from eval.hostile import run_probes
 from eval.hostile import table as hostile_table
 from eval.report import terminal_table, write_report
@@ -57,9 +58,15 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     if unknown:
         raise UsageError(f"unknown mode(s): {', '.join(unknown)}; choose from {', '.join(MODES)}")
     thresholds = parse_thresholds(args.fail_under)
-    results = run(Assistant(settings), questions, modes, retrieval_only=args.retrieval_only)
+    assistant = Assistant(settings)
+    results = run(assistant, questions, modes, retrieval_only=args.retrieval_only)
     if args.hostile:  # each hostile article indexed beside the corpus, per mode
         results["hostile"] = run_probes(settings, modes)
+    if args.dialogues:  # follow-up questions, same split and modes
+        dialogues = load_dialogues()
+        if args.split != "all":
+            dialogues = [d for d in dialogues if d.split == args.split]
+        results["dialogues"] = run_dialogues(assistant, dialogues, modes)
     print(terminal_table(results))
     if "hostile" in results:
         print("\n" + hostile_table(results["hostile"]["summary"]))

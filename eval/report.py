@@ -161,6 +161,36 @@ def _hostile_section(hostile: dict[str, Any] | None) -> str:
     )
 
 
+def _dialogue_section(dialogues: dict[str, Any] | None) -> str:
+    """Per mode and split: follow-up against standalone key facts, the rewrite's
+    accuracy and time, unanswerable follow-ups refused; then the misses."""
+    if not dialogues:
+        return ""
+    summary = dialogues["summary"]
+    columns = [(m, split) for m in summary for split in summary[m]]
+    names = list(next(iter(next(iter(summary.values())).values())))
+    head = "".join(f"<th>{html.escape(f'{m}/{split}')}</th>" for m, split in columns)
+    body = "".join(
+        f"<tr><td>{html.escape(n)}</td>"
+        + "".join(f"<td>{_fmt(summary[m][split][n])}</td>" for m, split in columns)
+        + "</tr>"
+        for n in names
+    )
+    misses = "".join(
+        f"<li>{html.escape(r['mode'])} {html.escape(r['id'])}: "
+        f"{html.escape(' → '.join(r['turns']))} — understood as "
+        f"{html.escape(r['understood_as'] or '(as typed)')}: {html.escape(r['answer'])}</li>"
+        for r in dialogues["rows"]
+        if r["follow_up_key_facts"] is False or (not r["answerable"] and not r["refused"])
+    )
+    return (
+        f"<h2>Dialogues (follow-up questions)</h2><p>earlier turns answered in "
+        f"{html.escape(dialogues['history_mode'])} mode</p>"
+        f"<table><tr><th>metric</th>{head}</tr>{body}</table>"
+        f"<ul>{misses or '<li>no miss</li>'}</ul>"
+    )
+
+
 def write_report(results: dict[str, Any], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), "utf-8")
@@ -201,6 +231,7 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
         for i in results["modes"][m]["items"]
     )
     hostile = _hostile_section(results.get("hostile"))
+    hostile += _dialogue_section(results.get("dialogues"))
     page = f"""<!doctype html><meta charset="utf-8"><title>rag evaluation</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{border:1px solid #ccc;
 padding:3px 6px;font-size:13px;vertical-align:top}}table{{border-collapse:collapse}}</style>

@@ -130,3 +130,42 @@ def test_chat_reads_a_conversation_from_standard_input(
     assert "Depuis quand occupe-t-il ce poste ? (Qui représente la Chine" in rest
     assert "Wu Zhaohui" in rest.split(")")[0]  # the referent, from the first answer
     assert "[1] " in rest.rsplit("Sources:", 1)[-1]  # /sources
+
+
+def test_index_list_shows_where_each_article_came_from(tmp_path, capsys) -> None:
+    (tmp_path / "a.txt").write_text("Un article court sur Genève. Il a deux phrases.")
+    index = tmp_path / "idx"
+    assert main(["index", str(tmp_path / "a.txt"), "--index-dir", str(index)]) == 0
+    capsys.readouterr()
+    assert main(["index", "--list", "--index-dir", str(index)]) == 0
+    out = capsys.readouterr().out
+    assert "a.txt" in out and str(tmp_path / "a.txt") in out
+
+
+def test_uploads_are_logged_and_closed_without_a_token(sample_settings: Settings, tmp_path) -> None:
+    """Uploads change the corpus for every visitor: off when the page is open beyond
+    this machine without a token, refused with a wrong token, and logged (time, SHA-256,
+    article) when they are indexed."""
+    import hashlib
+    import shutil
+
+    from ui.app import UPLOAD_LOG, UPLOADS_OFF, build_app
+
+    index = tmp_path / "index"
+    shutil.copytree(sample_settings.index_dir, index)
+    settings = sample_settings.replace(index_dir=index, mode="extractive")
+    article = tmp_path / "nouvel_article.txt"
+    article.write_text("La ville de Lausanne accueillera un forum sur l'IA en mai prochain.")
+
+    def add_files(app):
+        return next(f.fn for f in app.fns.values() if f.name == "add_files")
+
+    closed = add_files(build_app(settings, uploads=False))
+    assert closed([str(article)], "")[0] == UPLOADS_OFF
+    guarded = add_files(build_app(settings, upload_token="s3cret"))
+    assert "Wrong upload token" in guarded([str(article)], "guess")[0]
+    status, _ = guarded([str(article)], "s3cret")
+    assert "nouvel_article.txt indexed" in status
+    entry = json.loads((index / "uploads" / UPLOAD_LOG).read_text().splitlines()[-1])
+    assert entry["article"] == "nouvel_article.txt"
+    assert entry["sha256"] == hashlib.sha256(article.read_bytes()).hexdigest()

@@ -162,3 +162,31 @@ def test_tuning_replays_decide_and_prefers_fewer_judged_sentences() -> None:
     assert best_objective == 2.0 and best["judged_sentences"] == 1
     assert 0.1 < best["sentence_threshold"] <= 0.9
     assert replay(items, base.replace(sentence_threshold=0.7), must)["refusal_f1"] == 1.0
+
+
+def test_the_dialogue_set_is_valid_and_its_section_reported(sample_settings: Settings) -> None:
+    """48 dialogues (dev/test/blind), each last turn a follow-up with a standalone form
+    whose evidence is verbatim; two of them run in extractive mode into the report."""
+    from eval.dataset import check_evidence
+    from eval.dialogues import load_dialogues, run_dialogues
+    from eval.report import _dialogue_section
+    from rag.answer import Assistant
+    from rag.config import SAMPLE_CORPUS
+    from rag.conversation import is_follow_up
+    from rag.corpus import load_documents
+
+    dialogues = load_dialogues()
+    assert len(dialogues) >= 40 and {d.split for d in dialogues} == {"dev", "test", "blind"}
+    assert all(2 <= len(d.turns) <= 3 for d in dialogues)
+    texts = {d.id: d.text for d in load_documents([SAMPLE_CORPUS], 10**7).documents}
+    assert not check_evidence([d.standalone for d in dialogues], texts)
+    recognised = sum(is_follow_up(d.turns[-1]) for d in dialogues)
+    assert recognised >= 0.9 * len(dialogues)  # the last turns lean on the conversation
+
+    assistant = Assistant(sample_settings.replace(mode="extractive"))
+    results = run_dialogues(assistant, dialogues[:2], ["extractive"])
+    rows = results["rows"]
+    assert all(r["understood_as"] for r in rows)  # each last turn was read with its context
+    assert results["summary"]["extractive"]["dev"]["dialogues"] == 2
+    page = _dialogue_section(results)
+    assert "Dialogues (follow-up questions)" in page and "follow_up_key_facts" in page

@@ -7,12 +7,17 @@ Every piece of article or model text shown here is escaped first (see
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
+import os
 import re
+import secrets
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,11 @@ from rag.errors import RagError
 from rag.types import Answer, Citation, Waiting, escape_markdown
 
 log = logging.getLogger(__name__)
+UPLOAD_LOG = "uploads.log"  # in the upload folder: one JSON line per indexed upload
+UPLOADS_OFF = (
+    "❌ Uploads are turned off: this page is open beyond this machine. Its owner can allow "
+    "them with a token (RAG_UPLOAD_TOKEN) or add articles with `rag index`."
+)
 
 EXAMPLES = [
     "Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?",
@@ -96,7 +106,31 @@ def _safe_name(name: str) -> str:
     return base[:120]
 
 
-def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
+UPLOAD_TOKEN_ENV = "RAG_UPLOAD_TOKEN"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def log_upload(upload_dir: Path, file: Path, doc_id: str) -> None:
+    """One JSON line per indexed upload: when, which bytes (SHA-256), which article."""
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "file": file.name,
+        "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
+        "article": doc_id,
+    }
+    with (upload_dir / UPLOAD_LOG).open("a", encoding="utf-8") as log_file:
+        log_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    log.info("upload indexed: %s", entry)
+
+
+def build_app(
+    settings: Settings,
+    assistant: Assistant | None = None,
+    uploads: bool = True,
+    upload_token: str | None = None,
+) -> gr.Blocks:
+    """`uploads`: whether visitors may add articles (they change the corpus for every
+    visitor); `upload_token`: the token they must then give."""
     assistant = assistant or Assistant(settings)
     assistant.retriever()  # load (or build) the index before the first visitor
     if settings.mode != "extractive":  # load the model and read its instructions now
@@ -172,7 +206,15 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         citation = next((c for c in answer.citations if str(c.n) == n), None)
         return source_html(assistant, citation) if citation else ""
 
-    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 - Gradio's idiom
+    def add_files(
+        files: list[str] | None,
+        token: str | None = None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's idiom
+    ) -> tuple:
+        if not uploads:
+            return UPLOADS_OFF, corpus_rows(assistant)
+        if upload_token and not secrets.compare_digest(token or "", upload_token):
+            return "❌ Wrong upload token: nothing was added.", corpus_rows(assistant)
         if not files:
             return "No file chosen.", corpus_rows(assistant)
         upload_dir.mkdir(parents=True, exist_ok=True)
@@ -199,6 +241,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                 Path(skipped.path).unlink(missing_ok=True)
                 lines.append(f"❌ {html.escape(Path(skipped.path).name)}: {skipped.reason}")
             for doc_id in result.added + result.updated:
+                log_upload(upload_dir, upload_dir / doc_id, doc_id)
                 lines.append(f"✅ {html.escape(doc_id)} indexed")
             lines.append(f"{result.chunks_embedded} passages embedded in {result.seconds:.1f} s.")
         return "\n\n".join(lines), corpus_rows(assistant)
@@ -231,7 +274,8 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             files = gr.File(
                 file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES), label="Articles"
             )
-            add = gr.Button("Index these articles")
+            token = gr.Textbox(label="Upload token", type="password", visible=bool(upload_token))
+            add = gr.Button("Index these articles", interactive=uploads)
             status = gr.Markdown()
         with gr.Accordion("Corpus", open=False):
             table = gr.Dataframe(
@@ -256,7 +300,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             None,
             [chat, answers, sources, panel],
         )
-        add.click(add_files, files, [status, table])
+        add.click(add_files, [files, token], [status, table])
         app.load(lambda: corpus_rows(assistant), None, table)  # what others have added since
     return app
 
@@ -270,7 +314,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
     from ui.openai_api import ChatCompletions
 
     assistant = Assistant(settings)
-    page = build_app(settings, assistant)
+    # Uploads change the corpus for every visitor: beyond this machine, only with a token.
+    token = os.environ.get(UPLOAD_TOKEN_ENV) or None
+    uploads = host in LOOPBACK or token is not None
+    if not uploads:
+        print(f"Uploads are off: the page listens beyond this machine; set {UPLOAD_TOKEN_ENV}.")
+    page = build_app(settings, assistant, uploads=uploads, upload_token=token)
     page.queue(default_concurrency_limit=1, max_size=settings.page_queue)
     page.max_threads = settings.page_concurrency + 16  # a thread per question being answered
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)

@@ -12,6 +12,7 @@ empty question, an unknown name), 1 for any other error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -113,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="discard the index and build it anew")
     p.add_argument("--add", action="store_true", help="add to the index; keep articles not listed")
     p.add_argument(
+        "--list", action="store_true", help="list the indexed articles and where each came from"
+    )
+    p.add_argument(
         "--index-type",
         choices=("auto", "flat", "hnsw"),
         help="flat: exact; hnsw: large archives; auto (default): flat below 20,000 passages",
@@ -152,8 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the hostile-article probe suite (eval/hostile) in each mode",
     )
     p.add_argument(
+        "--dialogues",
+        action="store_true",
+        help="also run the follow-up dialogues (eval/dialogues.jsonl) of the same split",
+    )
+    p.add_argument(
         "--split",
-        choices=("dev", "test", "all"),
+        choices=("dev", "test", "blind", "all"),
         default="all",
         help="which questions to run (tune on dev, report test; default: all)",
     )
@@ -226,9 +235,32 @@ def existing_index(settings: Settings, args: argparse.Namespace) -> None:
         )
 
 
+def list_articles(settings: Settings) -> int:
+    """Each article: id, outlet, date, title, and its file (an upload says when and
+    with which SHA-256 it came, from the upload log)."""
+    from rag.answer import Assistant
+
+    uploads: dict[str, dict] = {}
+    log_file = settings.index_dir / "uploads" / "uploads.log"
+    if log_file.exists():
+        for line in log_file.read_text("utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                uploads[entry["article"]] = entry
+    for doc in Assistant(settings).store.documents.values():
+        meta = " · ".join(x for x in (doc.outlet, doc.date) if x) or "no outlet or date"
+        came = uploads.get(doc.id)
+        source = f"uploaded {came['time']} (SHA-256 {came['sha256'][:16]}…)" if came else doc.path
+        print(f"{doc.id}\t{meta}\t{doc.title}\n\t{source}")
+    return 0
+
+
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer import Assistant
 
+    if args.list:
+        existing_index(settings, args)
+        return list_articles(settings)
     paths = args.paths or [settings.corpus_dir]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:  # before anything is touched: pruning would empty the index
