@@ -250,7 +250,7 @@ def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[fl
 JUDGED_PER_ARTICLE = 2  # sentences of one article read in turn for its version
 # A version needs the model to lean to "this sentence answers" (P(yes) > P(no)): a
 # disagreement is claimed only on firm ground.
-VERSION_JUDGED = 0.3
+VERSION_JUDGED = 0.5
 
 
 def confirm_versions(

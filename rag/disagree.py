@@ -31,7 +31,9 @@ from rag.text import (
 from rag.text import words as word_tokens
 from rag.types import Document
 
-VERSION_KINDS = ("person", "organisation", "place", "date", "count")
+# Organisations are left out: articles list different companies or bodies without
+# contradicting each other ("TikTok or Huawei", "ByteDance, Tencent and Baidu").
+VERSION_KINDS = ("person", "place", "date", "count")
 # A second article's sentence is a version when it scores this close to the best one:
 # both articles must be answering the same question, not a neighbouring one.
 VERSION_MARGIN = 0.10
@@ -171,9 +173,16 @@ def same_value(kind: str, a: str, b: str) -> bool:
         shared = set(x) & set(y)
         return all(x[f] == y[f] for f in shared)
     x, y = _name_stems(a), _name_stems(b)
+    if any(x & names and y & names for names in _ONE_PLACE):
+        return True
     return not x or not y or bool(x & y)
 
 
+# Names of one place that share no word: Royaume-Uni is Grande-Bretagne
+_ONE_PLACE = [
+    {stem(w) for w in word_tokens(names)}
+    for names in ("royaume-uni grande-bretagne britain uk angleterre", "etats-unis usa amerique")
+]
 _DIGIT_GROUP = re.compile(r"(?<=\d)[\s\u202f\u00a0.,'](?=\d{3}\b)")
 _SCALE = {"million": 10**6, "millions": 10**6, "milliard": 10**9, "milliards": 10**9}
 _SCALE.update({"billion": 10**9, "billions": 10**9, "thousand": 10**3, "mille": 10**3})
