@@ -3,9 +3,8 @@
 written to stand alone (eval/dialogues.jsonl, dev/test/blind splits like the
 questions).
 
-Per dialogue and mode: the earlier turns are asked in order, their answers becoming
-the conversation (answered in extractive mode by default, which keeps the run short
-and gives the referents as the instant answers name them); then the last turn with
+Per dialogue and mode: the earlier turns are asked in order in the same mode, their
+answers becoming the conversation, as a user would have them; then the last turn with
 that history, and the standalone question alone. Scored:
 
 - follow-up key facts against standalone key facts on the same questions (the gap
@@ -90,12 +89,13 @@ def _retrieves_evidence(assistant: Assistant, q: EvalQuestion, question: str) ->
 
 
 def score_dialogue(
-    assistant: Assistant, d: Dialogue, mode: str, history_mode: str
+    assistant: Assistant, d: Dialogue, mode: str, history_mode: str | None = None
 ) -> dict[str, Any]:
     s = assistant.settings
     turns: list[Turn] = []
     for asked in d.turns[:-1]:
-        turns.append(turn_of(assistant.ask(asked, s.replace(mode=history_mode), turns)))
+        earlier = s.replace(mode=history_mode or mode)
+        turns.append(turn_of(assistant.ask(asked, earlier, turns)))
     follow = assistant.ask(d.turns[-1], s.replace(mode=mode), turns)
     alone = assistant.ask(d.standalone.question, s.replace(mode=mode))
     understood = follow.understood_as or follow.question
@@ -145,7 +145,7 @@ def run_dialogues(
     assistant: Assistant,
     dialogues: Sequence[Dialogue],
     modes: Sequence[str],
-    history_mode: str = "extractive",
+    history_mode: str | None = None,
 ) -> dict[str, Any]:
     rows = []
     progress = ProgressLine("dialogues", len(dialogues) * len(modes))
@@ -161,7 +161,8 @@ def run_dialogues(
         }
         for mode in modes
     }
-    return {"cpu": cpu(), "history_mode": history_mode, "summary": summary, "rows": rows}
+    history = history_mode or "the same"
+    return {"cpu": cpu(), "history_mode": history, "summary": summary, "rows": rows}
 
 
 def main() -> None:
@@ -169,7 +170,9 @@ def main() -> None:
     parser.add_argument("--dialogues", type=Path, default=DEFAULT_DIALOGUES)
     parser.add_argument("--split", default="all", help="dev, test, blind or all")
     parser.add_argument("--modes", default="extractive,hybrid")
-    parser.add_argument("--history-mode", default="extractive", help="mode of the earlier turns")
+    parser.add_argument(
+        "--history-mode", help="mode of the earlier turns (default: the mode being scored)"
+    )
     parser.add_argument("--limit", type=int, help="only the first N dialogues")
     parser.add_argument("--out", type=Path, default=Path("eval/out/dialogues.json"))
     args = parser.parse_args()

@@ -110,6 +110,8 @@ def acceptable(rewrite: str, message: str, turns: Sequence[Turn]) -> bool:
     conversation, keeps the message's language and addresses no one."""
     if not rewrite or len(rewrite) > MAX_REWRITE_CHARS or planted(rewrite):
         return False
+    if fold(rewrite).strip(" ?") == fold(message).strip(" ?"):
+        return False  # not rewritten at all
     have = _stems(rewrite)
     if not set(content_terms(message)) <= have | {t for w in have for t in ALIASES.get(w, ())}:
         return False
