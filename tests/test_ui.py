@@ -137,13 +137,16 @@ def test_upload_indexes_at_once_and_rejects_with_a_reason(server: str, tmp_path:
 
 @pytest.mark.slow
 def test_hostile_markup_is_shown_as_text_in_the_browser(server: str, tmp_path: Path) -> None:
-    """An uploaded article whose title holds markup: listed as text, flagged, never live."""
+    """An uploaded article whose title holds markup: HTML elements are dropped at
+    ingestion (`<img>`, `<script>`); what is left (an unknown tag with an event handler)
+    is listed as text, flagged, never live."""
     from gradio_client import Client, handle_file
     from playwright.sync_api import sync_playwright
 
     article = tmp_path / "festival.txt"
     article.write_text(
-        "<img src=x onerror=alert('XSS')> Festival de Tromsø <script>alert('XSS2')</script>\n\n"
+        "<imgx src=x onerror=alert('XSS')> Festival de Tromsø <script>alert('XSS2')</script>"
+        "<img src=x onerror=alert('XSS3')>\n\n"
         "Le festival de Tromsø sur l'intelligence artificielle a réuni 4 000 visiteurs en mars. "
         "![pixel](http://attacker.example/leak)\n",
         "utf-8",
@@ -154,6 +157,7 @@ def test_hostile_markup_is_shown_as_text_in_the_browser(server: str, tmp_path: P
     assert "festival.txt indexed" in status
     row = next(r for r in table["data"] if r[4] == "festival.txt")
     assert row[5].startswith("⚠️")  # flagged as addressing an AI reader
+    assert "XSS2" not in row[0] and "XSS3" not in row[0]  # dropped at ingestion
     with sync_playwright() as p:
         browser, page, requests, dialogs = _open_and_ask(p, server, "Festival de Tromsø ?")
         page.get_by_text("Corpus").click()
