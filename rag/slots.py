@@ -335,7 +335,8 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
                 nxt = sentence[m.end() : m.end() + 2]
                 if not nxt.startswith(",") and run_words[0] not in ALIASES:
                     continue  # a sentence opener, not a name
-            if m.group(0).isupper() and len(m.group(0)) > 6:
+            dateline = sentence[m.end() :].lstrip().startswith("(")  # "LONDON (Reuters) –"
+            if m.group(0).isupper() and (len(m.group(0)) > 6 or dateline):
                 continue  # a dateline (BEIJING/SHANGHAI), not a name
             if all(_in(w, asked) for w in run_words):
                 continue
