@@ -21,6 +21,7 @@ from rag.types import Answer
 
 HISTORY_CHARS = 1200  # the conversation given to the rewrite, newest turns first
 ANSWER_CHARS = 200  # of each earlier answer: its first words hold the referent
+QUESTION_CHARS = 400  # of each earlier question (an API caller may send any length)
 MAX_REWRITE_CHARS = 400
 
 
@@ -89,11 +90,11 @@ def recent(turns: Sequence[Turn], budget: int = HISTORY_CHARS) -> list[Turn]:
     for turn in reversed(turns):
         if planted(turn.question) or planted(turn.answer):
             continue
-        answer = turn.answer[:ANSWER_CHARS]
-        size = len(turn.question) + len(answer)
+        question, answer = turn.question[:QUESTION_CHARS], turn.answer[:ANSWER_CHARS]
+        size = len(question) + len(answer)
         if kept and used + size > budget:
             break
-        kept.append(Turn(turn.question, answer))
+        kept.append(Turn(question, answer))
         used += size
     return kept[::-1]
 

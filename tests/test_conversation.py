@@ -93,6 +93,8 @@ def test_history_is_cut_from_the_oldest_turn() -> None:
     kept = recent(turns)
     assert kept and kept[-1] == Turn(turns[-1].question, turns[-1].answer)
     assert len(kept) < 50 and sum(len(t.question) + len(t.answer) for t in kept) <= HISTORY_CHARS
+    huge = recent([Turn("Genève ? " * 1200, "y" * 10_000)])  # a 10,000-character turn
+    assert len(huge) == 1 and len(huge[0].question) + len(huge[0].answer) <= HISTORY_CHARS
 
 
 def test_turns_are_read_back_from_chat_messages() -> None:
