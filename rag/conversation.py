@@ -113,8 +113,7 @@ def acceptable(rewrite: str, message: str, turns: Sequence[Turn]) -> bool:
         return False
     if fold(rewrite).strip(" ?") == fold(message).strip(" ?"):
         return False  # not rewritten at all
-    have = _stems(rewrite)
-    if not set(content_terms(message)) <= have | {t for w in have for t in ALIASES.get(w, ())}:
+    if not set(content_terms(message)) <= _stems(rewrite):
         return False
     known = _stems(message + " " + " ".join(f"{t.question} {t.answer}" for t in turns))
     added = set(content_terms(rewrite)) - known

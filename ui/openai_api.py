@@ -52,8 +52,7 @@ class ApiError(Exception):
         return JSONResponse(self.payload(), status_code=self.status)
 
 
-def model_ids(settings: Settings) -> list[str]:
-    return [MODEL_ID, *(f"{MODEL_ID}-{mode}" for mode in MODES)]
+MODEL_IDS = (MODEL_ID, *(f"{MODEL_ID}-{mode}" for mode in MODES))
 
 
 def citations_of(answer: Answer) -> list[dict[str, Any]]:
@@ -101,8 +100,7 @@ class ChatCompletions:
 
     async def models(self) -> dict[str, Any]:
         data = [
-            {"id": m, "object": "model", "created": 0, "owned_by": "rag-news"}
-            for m in model_ids(self.settings)
+            {"id": m, "object": "model", "created": 0, "owned_by": "rag-news"} for m in MODEL_IDS
         ]
         return {"object": "list", "data": data}
 
@@ -148,8 +146,8 @@ class ChatCompletions:
 
     def _parse(self, body: dict[str, Any]) -> tuple[Settings, str, list]:
         model = body.get("model", MODEL_ID)
-        if model not in model_ids(self.settings):
-            known = ", ".join(model_ids(self.settings))
+        if model not in MODEL_IDS:
+            known = ", ".join(MODEL_IDS)
             raise ApiError(
                 404,
                 f"the model '{model}' does not exist; known: {known}",
