@@ -28,14 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from eval.dataset import EvalQuestion
-from eval.metrics import key_facts_present
-from eval.runner import _relevant
+from eval.runner import _key_facts, _relevant
 from rag.answer import Assistant
 from rag.config import Settings
 from rag.conversation import Turn, turn_of
 from rag.errors import RagError
 from rag.progress import ProgressLine, cpu
-from rag.types import Answer
 
 DEFAULT_DIALOGUES = Path(__file__).resolve().parent / "dialogues.jsonl"
 REWRITE_TOP = 5
@@ -72,12 +70,6 @@ def load_dialogues(path: Path = DEFAULT_DIALOGUES) -> list[Dialogue]:
         except (KeyError, ValueError, TypeError) as exc:
             raise RagError(f"{path}:{number}: not a valid dialogue ({exc})") from exc
     return found
-
-
-def _key_facts(q: EvalQuestion, answer: Answer) -> bool | None:
-    if not q.answerable:
-        return None
-    return not answer.refused and key_facts_present(answer.text, q.must_include)
 
 
 def _retrieves_evidence(assistant: Assistant, q: EvalQuestion, question: str) -> bool | None:

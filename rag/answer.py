@@ -240,11 +240,22 @@ def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[fl
     gate open (0) every one is judged, so that eval.tune can replay them."""
     found: list[float] = []
     for x in r.candidates[: max(1, s.judged_sentences)]:
-        messages = sentence_messages(s.prompts_dir, r.question, x.text)
-        found.append(ask_yes_no(generator, messages, s.prompts_dir))
+        found.append(judge_sentence(generator, r.question, x, s))
         if 0 < s.sentence_threshold <= found[-1]:
             break
     return tuple(found)
+
+
+def judge_sentence(generator: Generator, question: str, x: ScoredSentence, s: Settings) -> float:
+    """P(yes): does this sentence, read alone, give what the question asks for?"""
+    messages = sentence_messages(s.prompts_dir, question, x.text)
+    return ask_yes_no(generator, messages, s.prompts_dir)
+
+
+def judged_before(r: Retrieved, judged: tuple[float, ...], x: ScoredSentence) -> float | None:
+    """The judge's P(yes) for a candidate already judged by `judge_sentences`, else None."""
+    index = next((i for i, c in enumerate(r.candidates) if c is x), len(judged))
+    return judged[index] if index < len(judged) else None
 
 
 JUDGED_PER_ARTICLE = 2  # sentences of one article read in turn for its version
@@ -270,12 +281,9 @@ def confirm_versions(
             if tried == JUDGED_PER_ARTICLE:
                 break
             tried += 1
-            index = next((i for i, c in enumerate(r.candidates) if c is x), len(judged))
-            if index < len(judged):
-                yes = judged[index]
-            else:
-                messages = sentence_messages(s.prompts_dir, r.question, x.text)
-                yes = ask_yes_no(generator, messages, s.prompts_dir)
+            yes = judged_before(r, judged, x)
+            if yes is None:
+                yes = judge_sentence(generator, r.question, x, s)
             if yes >= max(s.sentence_threshold, VERSION_JUDGED):
                 confirmed.append(Version(x, span))
                 break
@@ -390,9 +398,8 @@ def decide(signals: Signals, settings: Settings) -> str:
 
 def _judged_yes(instant: Instant, r: Retrieved, judged: tuple[float, ...], s: Settings) -> bool:
     """Whether the model read the instant answer's sentence and judged that it answers."""
-    sentence = instant.parts[0][0]
-    index = next((i for i, x in enumerate(r.candidates) if x is sentence), len(judged))
-    return index < len(judged) and judged[index] >= s.sentence_threshold
+    yes = judged_before(r, judged, instant.parts[0][0])
+    return yes is not None and yes >= s.sentence_threshold
 
 
 class Assistant:

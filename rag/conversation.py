@@ -101,7 +101,7 @@ def recent(turns: Sequence[Turn], budget: int = HISTORY_CHARS) -> list[Turn]:
 
 def _stems(text: str) -> set[str]:
     found = set(content_terms(text))
-    for word in words(fold(text)):
+    for word in words(text):
         found |= ALIASES.get(word, set())
     return found
 

@@ -74,12 +74,16 @@ def versions(
     if slot.kind not in VERSION_KINDS or slot.across or not candidates:
         return []
     lang = detect_language(question)
-
-    def level(x: ScoredSentence) -> float:
-        return x.score + (CROSS_LINGUAL_GAP if detect_language(x.text) != lang else 0.0)
-
-    floor = max(level(x) for x in candidates) - margin if margin is not None else 0.0
-    close = [x for x in candidates if x.score >= answer_threshold and level(x) >= floor]
+    levels = [
+        x.score + (CROSS_LINGUAL_GAP if detect_language(x.text) != lang else 0.0)
+        for x in candidates
+    ]
+    floor = max(levels) - margin if margin is not None else 0.0
+    close = [
+        x
+        for x, level in zip(candidates, levels, strict=True)
+        if x.score >= answer_threshold and level >= floor
+    ]
     found: list[Version] = []
     for doc_id in dict.fromkeys(x.hit.chunk.doc_id for x in close):
         if found and not same_story(texts[found[0].doc_id], texts[doc_id]):
@@ -206,7 +210,7 @@ _WEEKDAY_NUMBER = {
 
 def _date_fields(phrase: str) -> dict[str, int]:
     fields: dict[str, int] = {}
-    for token in word_tokens(fold(phrase)):
+    for token in word_tokens(phrase):
         if token in _MONTH_NUMBER:
             fields["month"] = _MONTH_NUMBER[token]
         elif token in _WEEKDAY_NUMBER:
@@ -233,7 +237,7 @@ _COMMON_STEMS = {
 def _name_stems(phrase: str) -> set[str]:
     """The stems of a name's words and their other spellings ("Genève" meets "Geneva")."""
     found: set[str] = set()
-    for token in word_tokens(fold(phrase)):
+    for token in word_tokens(phrase):
         if token in STOPWORDS or len(token) < 2:
             continue
         found |= {stem(token), *ALIASES.get(token, ())}

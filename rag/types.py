@@ -51,6 +51,11 @@ class Citation:
     context_start: int = -1  # span of the passage the claim was checked against
     context_end: int = -1
 
+    def heading(self, esc: Callable[[str], str] = str) -> str:
+        """ "[1] Title (Reuters, 2023-10-30)"."""
+        meta = ", ".join(esc(x) for x in (self.outlet, self.date) if x)
+        return f"[{self.n}] {esc(self.title)}" + (f" ({meta})" if meta else "")
+
 
 @dataclass(frozen=True)
 class AnswerSentence:
@@ -183,9 +188,7 @@ class Answer:
         if self.citations:
             lines.append("Sources:")
             for c in self.citations:
-                meta = ", ".join(esc(x) for x in (c.outlet, c.date) if x)
-                head = f"[{c.n}] {esc(c.title)}" + (f" ({meta})" if meta else "")
-                lines.append(f"{head}\n> {esc(c.quote)}")
+                lines.append(f"{c.heading(esc)}\n> {esc(c.quote)}")
         return lines
 
     def to_markdown(self) -> str:

@@ -56,8 +56,7 @@ class Chat:
             print("No sources yet.", file=self.out)
             return
         for c in last.citations:
-            meta = ", ".join(x for x in (c.outlet, c.date) if x)
-            print(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else ""), file=self.out)
+            print(c.heading(), file=self.out)
 
     def print_source(self, n: str) -> None:
         last = self.answers[-1] if self.answers else None
