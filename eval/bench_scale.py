@@ -42,6 +42,7 @@ from rag.chunking import chunk_document, split_sentences
 from rag.config import SAMPLE_CORPUS, Settings
 from rag.corpus import load_documents
 from rag.embed import Embedder, get_embedder
+from rag.filters import ArticleFilter
 from rag.progress import cpu
 from rag.retrieve import Retriever
 from rag.store import build_index, load
@@ -234,9 +235,53 @@ def one_size(chunks: int, real: bool, work: Path, questions: list[str]) -> dict[
         retriever.search(question, settings.k)
         times.append(time.perf_counter() - started)
     row["retrieval_p50_ms"], row["retrieval_p95_ms"] = _percentiles_ms(times)
+    row["filtered_search"] = filtered_search(retriever, questions)
     if chunks >= 5_000:
         row.update(add_and_remove(corpus, settings, perturbed, questions))
     return row
+
+
+# From narrow to wide: the narrow ones are searched exactly under HNSW, the wide ones
+# through FAISS's selector (see rag.retrieve.EXACT_SUBSET_ROWS).
+FILTERS = {
+    "outlet+year": ArticleFilter(outlet="Reuters", since="2024", until="2024"),
+    "outlet": ArticleFilter(outlet="Le Monde"),
+    "year": ArticleFilter(since="2023-01-01", until="2023-12-31"),
+    "since": ArticleFilter(since="2023"),
+}
+
+
+def filtered_search(retriever: Retriever, questions: list[str], k: int = 10) -> dict[str, Any]:
+    """Per filter: the share of rows it allows, the whole retrieval's p50/p95, passages
+    returned outside the filter (must be 0) and the dense search's recall@k against
+    exact search over the allowed rows."""
+    store = retriever.store
+    vectors = store.vectors()
+    figures: dict[str, Any] = {}
+    for name, only in FILTERS.items():
+        allowed = retriever.allowed_rows(only)
+        assert allowed is not None
+        times, outside, recalls = [], 0, []
+        for question in questions:
+            started = time.perf_counter()
+            hits = retriever.search(question, k, only=only)
+            times.append(time.perf_counter() - started)
+            outside += sum(not only.matches(store.documents[h.chunk.doc_id]) for h in hits)
+            dense = retriever.search(question, k, hybrid=False, per_doc=k, only=only)
+            query = retriever.embedder.embed([question], "query")[0]
+            exact = allowed[np.argsort(-(vectors[allowed] @ query))[:k]]
+            found = {h.chunk.id for h in dense}
+            truth = {store.chunks[int(r)].id for r in exact}
+            recalls.append(len(found & truth) / max(1, len(truth)))
+        p50, p95 = _percentiles_ms(times)
+        figures[name] = {
+            "allowed_share": len(allowed) / max(1, len(store.chunks)),
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "outside": outside,
+            "recall_at_10": statistics.mean(recalls),
+        }
+    return figures
 
 
 def add_and_remove(
@@ -352,11 +397,13 @@ def main() -> None:
     args = parser.parse_args()
     figures = run([int(n) for n in args.sizes.split(",")], args.real_up_to)
     for row in figures["sizes"]:
-        search = row.pop("vector_search")
+        search, filtered = row.pop("vector_search"), row.pop("filtered_search")
         print(", ".join(f"{k}={_fmt(v)}" for k, v in row.items()))
         for name, f in search.items():
             print(f"  {name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in f.items()))
-        row["vector_search"] = search
+        for name, f in filtered.items():
+            print(f"  filter {name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in f.items()))
+        row["vector_search"], row["filtered_search"] = search, filtered
     print("embedding: " + ", ".join(f"{k}={_fmt(v)}" for k, v in figures["embedding"].items()))
     print(f"peak RSS: {figures['peak_rss_mb']:.0f} MB")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,8 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"unknown mode(s): {', '.join(unknown)}; choose from {', '.join(MODES)}")
     thresholds = parse_thresholds(args.fail_under)
     assistant = Assistant(settings)
+    if questions:  # a filter that matches nothing stops here, with what there is
+        assistant.check_filter(settings, "en")
     results = run(assistant, questions, modes, retrieval_only=args.retrieval_only)
     if args.hostile:  # each hostile article indexed beside the corpus, per mode
         results["hostile"] = run_probes(settings, modes)

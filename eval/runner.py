@@ -60,7 +60,11 @@ def score_retrieval(
         if not q.sources:
             continue
         hits = assistant.retriever().search(
-            q.question, k, hybrid=hybrid, per_doc=assistant.settings.max_chunks_per_doc
+            q.question,
+            k,
+            hybrid=hybrid,
+            per_doc=assistant.settings.max_chunks_per_doc,
+            only=assistant.settings.articles,
         )
         flags = [_relevant(h, q, store.documents[h.chunk.doc_id].text) for h in hits]
         covered = {h.chunk.doc_id for h in hits}

@@ -35,6 +35,7 @@ from typing import Any
 from rag import __version__
 from rag.config import Settings
 from rag.conversation import Turn, Understood, understand
+from rag.dates import asks_latest, from_latest, planned_citations
 from rag.disagree import Version, by_source, distinct, versions
 from rag.embed import Embedder
 from rag.errors import QuestionError
@@ -48,6 +49,7 @@ from rag.extractive import (
     phrase_in_english,
     score_sentences,
 )
+from rag.filters import what_there_is
 from rag.generate import Generator, get_generator
 from rag.model_queue import MODEL_QUEUE
 from rag.prompts import (
@@ -84,6 +86,7 @@ log = logging.getLogger(__name__)
 # The settings that shape an answer, recorded with it (paths and limits are left out).
 ANSWER_SETTINGS = (
     "mode",
+    "articles",
     "top_k",
     "hybrid_search",
     "max_chunks_per_doc",
@@ -185,12 +188,16 @@ def retrieve(
     """`question` as understood (standalone); `message`, as typed when it differs, sets
     the reply's language and, when it has a question word of its own, the asked slot."""
     started = time.perf_counter()
-    hits = retriever.search(question, s.k, hybrid=s.hybrid_search, per_doc=s.max_chunks_per_doc)
+    hits = retriever.search(
+        question, s.k, hybrid=s.hybrid_search, per_doc=s.max_chunks_per_doc, only=s.articles
+    )
     scored = score_sentences(question, hits, retriever.embedder, retriever.store.sentence_vector)
     slot = asked_slot(message) if message else asked_slot(question)
     if slot.kind == "open":
         slot = asked_slot(question)
     candidates = tuple(x for x in scored if fills(slot, x.text, question))
+    if asks_latest(question):  # "the latest figure": from the most recent article
+        candidates = from_latest(candidates, retriever.store.documents, s.answer_threshold)
     return Retrieved(
         question,
         reply_language(message or question),
@@ -494,6 +501,26 @@ class Assistant:
             )
         return question
 
+    def check_filter(self, s: Settings, lang: str) -> None:
+        """A filter that lets no article through is an error that says what there is,
+        not a refusal: the articles were never asked."""
+        allowed = self.retriever().allowed_rows(s.articles)
+        if allowed is None or len(allowed):
+            return
+        outlets, first, last = what_there_is(self.store.documents.values())
+        p = s.prompts_dir
+        dates = f"{first} → {last}" if first else message(p, lang, "no_dates")
+        raise QuestionError(
+            message(
+                p,
+                lang,
+                "no_article",
+                filter=s.articles.describe(),
+                outlets=", ".join(outlets) or message(p, lang, "no_outlet"),
+                dates=dates,
+            )
+        )
+
     def ask(
         self, question: str, settings: Settings | None = None, history: Sequence[Turn] = ()
     ) -> Answer:
@@ -538,6 +565,7 @@ class Assistant:
         s = settings or self.settings
         started = time.perf_counter()
         message = self.check_question(question)
+        self.check_filter(s, reply_language(message))
         understood, rewrite_s = self.understand(message, history, s)
         typed = understood.how == "typed"
         r = retrieve(understood.question, self.retriever(), s, None if typed else message)
@@ -784,7 +812,7 @@ class Assistant:
                 s.prompts_dir,
                 lang,
                 "disagree_version",
-                source=source_label(doc, lang, s),
+                source=source_label(doc.outlet, doc.date, lang, s),
                 value=value,
             )
             sentences.append(AnswerSentence(line, (n,), True))
@@ -907,9 +935,11 @@ class _Frame:
     def answer(
         self, body: Answer, signals: Signals, timings: Timings, final: bool = True
     ) -> Answer:
-        """`body` with the question's timings, signals and provenance so far."""
+        """`body` with the question's timings, signals and provenance so far, and when
+        its articles reported what they say as planned."""
         return replace(
             body,
+            as_of=self.as_of(body),
             timings=replace(timings, total_s=time.perf_counter() - self.started),
             signals=signals,
             provenance=self.provenance,
@@ -917,15 +947,28 @@ class _Frame:
             final=final,
         )
 
+    def as_of(self, body: Answer) -> tuple[str, ...]:
+        """ "Reuters (undated) reported it as planned…", for each cited article whose
+        quoted words speak of what was to come."""
+        if body.refused or body.mode == "reading":
+            return ()
+        s, lang = self.settings, self.lang
+        return tuple(
+            message(
+                s.prompts_dir, lang, "as_of", n=c.n, source=source_label(c.outlet, c.date, lang, s)
+            )
+            for c in planned_citations(body.citations)
+        )
 
-def source_label(doc: Document, lang: str, s: Settings) -> str:
+
+def source_label(outlet: str | None, date: str | None, lang: str, s: Settings) -> str:
     """ "Reuters (30 October 2023)", "an undated page with no named source"…"""
-    words = date_in_words(doc.date)
-    date = (words[1] if lang == "fr" else words[2].title()) if len(words) == 3 else doc.date
-    if doc.outlet and date:
-        return message(s.prompts_dir, lang, "source_outlet_date", outlet=doc.outlet, date=date)
-    if doc.outlet:
-        return message(s.prompts_dir, lang, "source_outlet", outlet=doc.outlet)
+    words = date_in_words(date)
+    date = (words[1] if lang == "fr" else words[2].title()) if len(words) == 3 else date
+    if outlet and date:
+        return message(s.prompts_dir, lang, "source_outlet_date", outlet=outlet, date=date)
+    if outlet:
+        return message(s.prompts_dir, lang, "source_outlet", outlet=outlet)
     if date:
         return message(s.prompts_dir, lang, "source_date", date=date)
     return message(s.prompts_dir, lang, "source_unknown")

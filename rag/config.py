@@ -9,6 +9,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from rag.filters import ArticleFilter
+
 # What the library reads at run time ships inside the package. In a clone,
 # `rag/data/prompts` is a link to the top-level `prompts/` folder.
 PACKAGE_DIR = Path(str(files("rag")))
@@ -68,6 +70,10 @@ class Settings:
     top_k: int = field(default=5, metadata=_doc("passages retrieved for one question"))
     max_passages: int = field(default=10, metadata=_doc("upper bound on top_k"))
     hybrid_search: bool = field(default=True, metadata=_doc("fuse BM25 with dense search"))
+    articles: ArticleFilter = field(
+        default_factory=ArticleFilter,
+        metadata=_doc("only articles of this outlet and date range are searched"),
+    )
     max_chunks_per_doc: int = field(default=3, metadata=_doc("cap per article in the top-k"))
     index_type: Literal["auto", "flat", "hnsw"] = field(
         default="auto",

@@ -4,13 +4,16 @@ one source cannot take over the top-k, no place for passages that are not
 prose (keyword lists written to win retrieval), and the passages of articles that
 address an AI reader (planted instructions, active markup) only after all the others.
 The rows of removed articles (dead until the index is compacted, see `rag.store`) are
-skipped by both searches.
+skipped by both searches. A filter by outlet and date (`rag.filters`) applies inside
+both searches too: FAISS sees only the allowed rows, BM25 scores no other, so that a
+filtered question still gets its top k however few articles pass.
 
 No reranker: none ships in a pip package that works offline (see README, "Models").
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +24,15 @@ import numpy as np
 
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
+from rag.filters import ArticleFilter
 from rag.store import IndexStore, check_dimension
 from rag.text import content_terms, detect_language
 from rag.types import Hit
 
+# Below this many allowed rows, an approximate (HNSW) index is searched exactly over
+# them: a graph walk that may visit only other rows loses recall when few are allowed.
+EXACT_SUBSET_ROWS = 20_000
+FILTERS_CACHED = 32
 RRF_K = 60  # the usual constant of reciprocal rank fusion
 CROSS_LINGUAL_BM25 = 0.5  # chosen on eval/questions.jsonl (MRR 0.814 at 1.0, 0.834 at 0.5)
 
@@ -39,6 +47,9 @@ class Retriever:
     suspect: frozenset[int] = frozenset()  # rows of articles that address an AI reader
     dead: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # removed rows
     dense_params: Any = None  # FAISS search parameters that skip the dead rows
+    # per filter: its live rows, a row mask for BM25 and how FAISS searches them
+    _filtered: dict[ArticleFilter, tuple[np.ndarray, np.ndarray, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def from_store(cls, store: IndexStore, settings: Settings) -> Retriever:
@@ -61,15 +72,53 @@ class Retriever:
             _skipping(store.index, dead),
         )
 
-    def search(self, question: str, k: int, hybrid: bool = True, per_doc: int = 3) -> list[Hit]:
-        n = len(self.store.chunks) - len(self.dead)
+    def allowed_rows(self, only: ArticleFilter) -> np.ndarray | None:
+        """The live rows of the articles a filter lets through (None: no filter)."""
+        return self._filter(only)[0] if only.active else None
+
+    def _filter(self, only: ArticleFilter) -> tuple[np.ndarray, np.ndarray, Any]:
+        with self._lock:
+            return self._filtered.get(only) or self._add_filter(only)
+
+    def _add_filter(self, only: ArticleFilter) -> tuple[np.ndarray, np.ndarray, Any]:
+        docs = [d.id for d in self.store.documents.values() if only.matches(d)]
+        rows = self.store.chunk_spans.rows_of(docs).astype(np.int64)
+        mask = np.zeros(len(self.store.chunks), dtype=bool)
+        mask[rows] = True
+        if len(self._filtered) >= FILTERS_CACHED:
+            self._filtered.pop(next(iter(self._filtered)))
+        self._filtered[only] = (rows, mask, _selecting(self.store.index, rows))
+        return self._filtered[only]
+
+    def _dense(self, query: np.ndarray, depth: int, only: ArticleFilter) -> list[tuple[int, float]]:
+        """(row, cosine) of the nearest live rows, best first, within the filter."""
+        params = self.dense_params
+        if only.active:
+            rows, _, params = self._filter(only)
+            if params is None:  # few rows under an approximate index: exact over them
+                sims = self.store.index.reconstruct_batch(rows) @ query[0]
+                best = np.argsort(-sims)[:depth]
+                return [(int(rows[i]), float(sims[i])) for i in best]
+        sims, found = self.store.index.search(query, depth, params=params)
+        return [(int(r), float(x)) for r, x in zip(found[0], sims[0], strict=True) if r >= 0]
+
+    def search(
+        self,
+        question: str,
+        k: int,
+        hybrid: bool = True,
+        per_doc: int = 3,
+        only: ArticleFilter = ArticleFilter(),  # noqa: B008 - frozen, never changed
+    ) -> list[Hit]:
+        allowed = self.allowed_rows(only)
+        n = len(self.store.chunks) - len(self.dead) if allowed is None else len(allowed)
         if n == 0:
             return []
         query = self.embedder.embed([question], "query")
         depth = min(n, max(4 * k, 20))
-        sims, rows = self.store.index.search(query, depth, params=self.dense_params)
-        dense_rank = [int(r) for r in rows[0] if r >= 0]
-        similarity = {int(r): float(s) for r, s in zip(rows[0], sims[0], strict=True) if r >= 0}
+        dense = self._dense(query, depth, only)
+        dense_rank = [row for row, _ in dense]
+        similarity = dict(dense)
         fused: dict[int, float] = {}
         for rank, row in enumerate(dense_rank):
             fused[row] = 1.0 / (RRF_K + rank + 1)
@@ -83,6 +132,8 @@ class Retriever:
             if terms:
                 scores = self.bm25.get_scores(terms)
                 scores[self.dead] = 0.0
+                if allowed is not None:
+                    scores[~self._filter(only)[1]] = 0.0
                 for rank, row in enumerate(np.argsort(-scores)[:depth]):
                     if scores[row] > 0:
                         fused[int(row)] = fused.get(int(row), 0.0) + weight / (RRF_K + rank + 1)
@@ -103,6 +154,23 @@ class Retriever:
             if len(hits) == k:
                 break
         return hits
+
+
+def _selecting(index: Any, rows: np.ndarray) -> Any:
+    """Search parameters that keep to `rows`; None when the index is approximate and
+    they are few enough to be searched exactly (see EXACT_SUBSET_ROWS)."""
+    if isinstance(index, faiss.IndexHNSW):
+        if len(rows) <= EXACT_SUBSET_ROWS:
+            return None
+        allowed = faiss.IDSelectorBatch(rows)
+        # the fewer rows allowed, the wider the walk must be to find k of them
+        ef = int(index.hnsw.efSearch * min(8, index.ntotal / len(rows)))
+        params = faiss.SearchParametersHNSW(sel=allowed, efSearch=max(index.hnsw.efSearch, ef))
+    else:
+        allowed = faiss.IDSelectorBatch(rows)
+        params = faiss.SearchParameters(sel=allowed)
+    params.selectors = (allowed,)  # held here: FAISS keeps a raw pointer to it
+    return params
 
 
 def _skipping(index: Any, dead: np.ndarray) -> Any:

@@ -156,6 +156,8 @@ class Answer:
     # each article's version when they disagree on the asked fact (shown, never resolved)
     disagreements: tuple[SourceVersion, ...] = ()
     understood_as: str = ""  # the standalone question, when the message was a follow-up
+    # when a cited article reported a plan: its date, since things may have changed
+    as_of: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -185,6 +187,7 @@ class Answer:
             lines.append(f"{text} {marks}".strip())
         if any(not s.supported for s in self.sentences):
             lines.append(warn.format("marked sentences could not be verified against the sources"))
+        lines.extend(f"🕒 {esc(note)}" for note in self.as_of)
         if self.citations:
             lines.append("Sources:")
             for c in self.citations:

@@ -169,3 +169,19 @@ def test_uploads_are_logged_and_closed_without_a_token(sample_settings: Settings
     entry = json.loads((index / "uploads" / UPLOAD_LOG).read_text().splitlines()[-1])
     assert entry["article"] == "nouvel_article.txt"
     assert entry["sha256"] == hashlib.sha256(article.read_bytes()).hexdigest()
+
+
+def test_ask_by_outlet_and_date(sample_settings: Settings, capsys) -> None:
+    index = ["--index-dir", str(sample_settings.index_dir), "--mode", "extractive", "--json"]
+    assert (
+        main(["ask", "Qui la Chine envoie-t-elle au sommet ?", "--outlet", "reuters", *index]) == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["citations"] and {c["outlet"] for c in data["citations"]} == {"Reuters"}
+    assert data["provenance"]["settings"]["articles"]["outlet"] == "reuters"
+    assert main(["ask", "Where?", "--since", "2025", *index]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No article matches the filter (since 2025)")
+    assert "Reuters" in err and "2024-07" in err
+    assert main(["ask", "Where?", "--until", "July 2024", *index]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err

@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 
 from rag.answer import Assistant
+from rag.errors import QuestionError, UsageError
+from rag.filters import ArticleFilter
+from rag.types import Document
 
 A, B, C, D, E = (
     "000_975379ed672e047b.txt",
@@ -56,3 +59,68 @@ def test_one_article_cannot_take_over_the_top_k(assistant: Assistant) -> None:
         counts[hit.chunk.doc_id] = counts.get(hit.chunk.doc_id, 0) + 1
     assert max(counts.values()) <= 3
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+def test_a_filter_keeps_to_its_articles_and_still_fills_the_top_k(
+    assistant: Assistant,
+) -> None:
+    """The Geneva question's passages are in undated articles; kept to Reuters, the
+    search still returns k passages, all from Reuters (filtering after the top k would
+    return none)."""
+    retriever = assistant.retriever()
+    reuters = ArticleFilter(outlet="REUTERS")
+    hits = retriever.search("Qui dirige la délégation américaine à Genève ?", 3, only=reuters)
+    assert len(hits) == 3 and {h.chunk.doc_id for h in hits} == {A}
+    july = ArticleFilter(since="2024-07-15", until="2024-12")  # B is dated 2024-07 only
+    hits = retriever.search("Genève", 5, only=july)
+    assert hits and {h.chunk.doc_id for h in hits} == {B}
+    assert not retriever.search("Genève", 5, only=ArticleFilter(outlet="AFP"))
+
+
+def test_filtered_search_is_exact_under_an_approximate_index(fresh_settings) -> None:
+    """HNSW with a filter: the same passages as exact search over the allowed rows."""
+    from rag.config import SAMPLE_CORPUS
+    from rag.store import build_index
+
+    settings = fresh_settings.replace(index_type="hnsw")
+    build_index([SAMPLE_CORPUS], settings)
+    retriever = Assistant(settings).retriever()
+    only = ArticleFilter(outlet="Reuters")
+    rows = retriever.allowed_rows(only)
+    assert rows is not None and len(rows)
+    question = "risques de l'intelligence artificielle"
+    query = retriever.embedder.embed([question], "query")[0]
+    exact = rows[np.argsort(-(retriever.store.vectors()[rows] @ query))][:5]
+    hits = retriever.search(question, 5, hybrid=False, per_doc=99, only=only)
+    assert [h.chunk.id for h in hits] == [retriever.store.chunks[int(r)].id for r in exact]
+
+
+def _dated(date: str | None, outlet: str | None = None) -> Document:
+    return Document("a.txt", "a.txt", "t", date, outlet, None, "x", "0")
+
+
+def test_partial_dates_are_ranges_and_undated_articles_are_outside() -> None:
+    july = _dated("2024-07")
+    assert ArticleFilter(since="2024-07-31").matches(july)  # some day of July is in range
+    assert ArticleFilter(until="2024-07-01").matches(july)
+    assert not ArticleFilter(since="2024-08").matches(july)
+    assert not ArticleFilter(until="2024-06-30").matches(july)
+    assert ArticleFilter(since="2023", until="2023").matches(_dated("2023-10-30T09:00"))
+    assert not ArticleFilter(since="2000").matches(_dated(None))
+    assert not ArticleFilter(since="2000").matches(_dated("30 octobre 2023"))
+    assert ArticleFilter(outlet=" le monde ").matches(_dated(None, "Le Monde"))
+    assert not ArticleFilter(outlet="Monde").matches(_dated(None, "Le Monde"))
+
+
+@pytest.mark.parametrize(
+    "bad", [{"since": "2024-13"}, {"until": "yesterday"}, {"since": "2024-05", "until": "2023"}]
+)
+def test_a_malformed_or_inverted_date_range_is_a_usage_error(bad: dict[str, str]) -> None:
+    with pytest.raises(UsageError, match=r"since|until"):
+        ArticleFilter(**bad)
+
+
+def test_a_filter_that_matches_nothing_says_what_there_is(assistant: Assistant) -> None:
+    settings = assistant.settings.replace(articles=ArticleFilter(outlet="AFP"))
+    with pytest.raises(QuestionError, match=r"outlet AFP.*Reuters.*2024-07"):
+        assistant.ask("Where were the talks held?", settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,9 +29,10 @@ def server(sample_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
     proc.wait(timeout=20)
 
 
-def _api_answer(client, question: str) -> str:
-    """The assistant's last message (state outputs are not sent over the API)."""
-    job = client.submit(question, [], 5, True, "extractive", api_name="/respond")
+def _api_answer(client, question: str, *articles: str) -> str:
+    """The assistant's last message (state outputs are not sent over the API);
+    `articles`: the page's outlet, since and until controls."""
+    job = client.submit(question, [], 5, True, "extractive", *articles, api_name="/respond")
     content = job.result()[0][-1]["content"]
     if isinstance(content, list):  # Gradio 6 sends message parts
         content = "".join(part.get("text", "") for part in content)
@@ -47,6 +49,12 @@ def test_api_answers_in_both_languages(server: str) -> None:
     assert "According to the articles" in reply and "Gen" in reply
     assert "do not contain the answer" in _api_answer(client, "Who won the 2022 World Cup?")
     assert "empty" in _api_answer(client, "   ")
+    # the page's filter controls: Geneva is in undated articles only
+    geneva = "Where did the US and China hold their AI talks?"
+    assert "No article matches" in _api_answer(client, geneva, "", "2023-01", "2023-12")
+    assert "YYYY-MM-DD" in _api_answer(client, geneva, "", "soon", "")
+    reply = _api_answer(client, QUESTION_FR, "Reuters", "", "")
+    assert "Wu Zhaohui" in reply and "(Reuters)" in reply
 
 
 def test_server_binds_localhost_and_hides_files(server: str) -> None:
@@ -244,6 +252,12 @@ def test_api_refuses_bad_bodies_and_survives_a_crowd(server: str) -> None:
     assert huge.status_code == 413 and huge.json()["error"]["message"]
     garbage = httpx.post(url, content=b"{not json", timeout=30)
     assert garbage.status_code == 400 and garbage.json()["error"]["type"]
+    asked = {"model": "rag-news", "messages": [{"role": "user", "content": QUESTION_FR}]}
+    for bad in ({"since": "soon"}, {"outlet": 3}, {"source": "x"}, "Reuters"):
+        refused = httpx.post(url, json={**asked, "filter": bad}, timeout=30)
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "filter"
+    nothing = httpx.post(url, json={**asked, "filter": {"outlet": "AFP"}}, timeout=30)
+    assert nothing.status_code == 400 and "Reuters" in nothing.json()["error"]["message"]
     body = {
         "model": "rag-news",
         "stream": True,
@@ -273,6 +287,10 @@ def test_rag_ask_through_a_running_server(server: str) -> None:
     assert "Wu Zhaohui [1]" in done.stdout and "Sources:" in done.stdout
     empty = subprocess.run([*command[:4], " ", "--server", server], capture_output=True, text=True)
     assert empty.returncode == 2 and empty.stderr.startswith("error: ")
+    geneva = [*command[:4], "Qui la Chine envoie-t-elle ?", "--server", server, "--json"]
+    done = subprocess.run([*geneva, "--outlet", "Reuters"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert {c["outlet"] for c in json.loads(done.stdout)["citations"]} == {"Reuters"}
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ from rag.config import MODES, Settings
 from rag.conversation import turns_from_messages
 from rag.corpus import SUPPORTED_SUFFIXES
 from rag.errors import RagError
+from rag.filters import ArticleFilter, what_there_is
 from rag.types import Answer, Citation, Waiting, escape_markdown
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,12 @@ def corpus_rows(assistant: Assistant) -> list[list[Any]]:
     ]
 
 
+def outlet_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """ "Any outlet", then each outlet the index names."""
+    outlets, _, _ = what_there_is(assistant.store.documents.values())
+    return [("any outlet", ""), *((name, name) for name in outlets)]
+
+
 def source_choices(answers: list[Answer]) -> list[tuple[str, str]]:
     """Every answer's citations, the newest answer first: "2 · [1] title" opens
     citation [1] of the conversation's second answer."""
@@ -144,6 +151,9 @@ def build_app(
         k: int,
         hybrid: bool,
         mode: str,
+        outlet: str | None = None,
+        since: str = "",
+        until: str = "",
     ) -> Iterator[tuple[Any, ...]]:
         """Stream one turn of this visitor's conversation: the earlier turns (read back
         from the chat history, so that an API caller's history counts too) let a
@@ -151,9 +161,12 @@ def build_app(
         answers = list(answers or [])
         turns = turns_from_messages(history or [])
         history = [*(history or []), {"role": "user", "content": question or ""}]
-        run_settings = settings.replace(top_k=int(k), hybrid_search=bool(hybrid), mode=mode)
         first = ""  # the instant answer, shown while the model writes
         try:
+            articles = ArticleFilter(outlet or None, since.strip() or None, until.strip() or None)
+            run_settings = settings.replace(
+                top_k=int(k), hybrid_search=bool(hybrid), mode=mode, articles=articles
+            )
             for event in assistant.stream(question, run_settings, turns):
                 if isinstance(event, Answer):
                     shown = [*answers, event]
@@ -270,6 +283,16 @@ def build_app(
             k = gr.Slider(1, settings.max_passages, value=settings.k, step=1, label="Passages")
             hybrid = gr.Checkbox(value=settings.hybrid_search, label="Hybrid search (BM25 + dense)")
             mode = gr.Radio(list(MODES), value=settings.mode, label="Answer mode")
+            with gr.Row():
+                outlet = gr.Dropdown(
+                    choices=outlet_choices(assistant),
+                    value="",
+                    label="Outlet",
+                    allow_custom_value=True,
+                    elem_id="outlet",
+                )
+                since = gr.Textbox("", label="Since (YYYY-MM-DD)", elem_id="since")
+                until = gr.Textbox("", label="Until (YYYY-MM-DD)", elem_id="until")
         with gr.Accordion("Add articles", open=False):
             files = gr.File(
                 file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES), label="Articles"
@@ -288,7 +311,7 @@ def build_app(
         # for the model (rag.model_queue), rather than waiting in Gradio's queue.
         question.submit(
             respond,
-            [question, chat, answers, k, hybrid, mode],
+            [question, chat, answers, k, hybrid, mode, outlet, since, until],
             [chat, sources, answers, question],
             concurrency_limit=settings.page_concurrency,
         )
@@ -300,8 +323,14 @@ def build_app(
             None,
             [chat, answers, sources, panel],
         )
-        add.click(add_files, [files, token], [status, table])
-        app.load(lambda: corpus_rows(assistant), None, table)  # what others have added since
+        add.click(add_files, [files, token], [status, table]).then(
+            lambda: gr.update(choices=outlet_choices(assistant)), None, outlet
+        )
+        app.load(
+            lambda: (corpus_rows(assistant), gr.update(choices=outlet_choices(assistant))),
+            None,
+            [table, outlet],
+        )  # what others have added since
     return app
 
 

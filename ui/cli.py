@@ -19,10 +19,13 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from rag.config import INDEX_DIR_ENV, MODES, Settings
 from rag.errors import RagError, UsageError
+from rag.filters import ArticleFilter
 from rag.progress import ProgressLine
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub, even by accident
@@ -99,6 +102,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--outlet", help="only articles from this outlet (any case)")
+    parser.add_argument("--since", help="only articles dated on or after YYYY[-MM[-DD]]")
+    parser.add_argument("--until", help="only articles dated on or before YYYY[-MM[-DD]]")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag",
@@ -132,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         "is up and no index or answer setting is named)",
     )
     p.add_argument("--local", action="store_true", help="never use a running server")
+    _filters(p)
     _common(p)
 
     p = sub.add_parser(
@@ -139,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a conversation in the terminal (or one question per line from standard input)",
     )
     p.add_argument("--json", action="store_true", help="print each final answer as JSON")
+    _filters(p)
     _common(p)
 
     p = sub.add_parser("eval", help="batch evaluation of grounding on a question file")
@@ -178,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="METRIC=VALUE",
         help="exit 1 when a metric of any mode is below VALUE (repeatable)",
     )
+    _filters(p)
     _common(p)
 
     p = sub.add_parser(
@@ -210,7 +222,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
     changes = {field: getattr(args, field, None) for field in fields}
     settings = Settings().replace(**{k: v for k, v in changes.items() if v is not None})
+    articles = article_filter(args)
+    if articles.active:
+        settings = settings.replace(articles=articles)
     return settings.replace(hybrid_search=False) if getattr(args, "no_hybrid", False) else settings
+
+
+def article_filter(args: argparse.Namespace) -> ArticleFilter:
+    """--outlet, --since and --until, for the commands that take them."""
+    return ArticleFilter(*(getattr(args, name, None) for name in ("outlet", "since", "until")))
 
 
 def _index_progress() -> Callable[[str, int, int], None]:
@@ -318,7 +338,13 @@ def ask_server(url: str, args: argparse.Namespace) -> int:
     import httpx
 
     model = f"rag-news-{args.mode}" if args.mode else "rag-news"
-    body = {"model": model, "messages": [{"role": "user", "content": args.question}]}
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": args.question}],
+    }
+    articles = article_filter(args)
+    if articles.active:
+        body["filter"] = {k: v for k, v in asdict(articles).items() if v}
     try:
         response = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=600)
         reply = response.json()

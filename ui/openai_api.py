@@ -31,7 +31,8 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from rag.answer import Assistant
 from rag.config import MODES, Settings
 from rag.conversation import message_text, turns_from_messages
-from rag.errors import QuestionError, RagError
+from rag.errors import QuestionError, RagError, UsageError
+from rag.filters import ArticleFilter
 from rag.types import Answer, Waiting
 
 MODEL_ID = "rag-news"  # the server's own mode; "rag-news-hybrid" etc. choose one
@@ -165,7 +166,7 @@ class ChatCompletions:
             raise ApiError(400, "the last message must be the user's question", *_INVALID)
         question = message_text(messages[-1].get("content"))
         history = turns_from_messages([m for m in messages[:-1] if m.get("role") != "system"])
-        return self.settings.replace(mode=mode), question, history
+        return self.settings.replace(mode=mode, articles=_filter(body)), question, history
 
     def _ask(self, settings: Settings, question: str, history: list) -> Answer:
         try:
@@ -220,6 +221,20 @@ class ChatCompletions:
 
 
 _INVALID = ("invalid_request_error", "invalid_request")
+
+
+def _filter(body: dict[str, Any]) -> ArticleFilter:
+    """The request's optional `filter`: {"outlet": …, "since": …, "until": …}."""
+    given = body.get("filter") or {}
+    known = {"outlet", "since", "until"}
+    if not isinstance(given, dict) or set(given) - known:
+        raise ApiError(400, f"'filter' takes only {sorted(known)}", *_INVALID, "filter")
+    if not all(isinstance(v, str | None) for v in given.values()):
+        raise ApiError(400, "'filter' values must be strings", *_INVALID, "filter")
+    try:
+        return ArticleFilter(**given)
+    except UsageError as exc:
+        raise ApiError(400, str(exc), *_INVALID, "filter") from exc
 
 
 def _content(answer: Answer) -> str:
