@@ -72,7 +72,7 @@ def _extractive_ms(assistant: Assistant, questions: list[str], stored: bool) -> 
 def _generation(assistant: Assistant, settings: Settings) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     started = time.perf_counter()
-    generator = get_generator(settings.generator_model)
+    generator = get_generator(settings.generator_model, settings.generator_url)
     figures["generator"] = generator.name
     figures["generator_load_s"] = time.perf_counter() - started
     rows = []

@@ -70,6 +70,27 @@ def start_server(index_dir: Path, mode: str, log: Path) -> tuple[subprocess.Pope
     raise RuntimeError(f"the server did not start: {log.read_text('utf-8', 'replace')[-2000:]}")
 
 
+def start_generator_server(model: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    """llama.cpp's own OpenAI-compatible server (`python -m llama_cpp.server`) for a GGUF,
+    on a free port of 127.0.0.1: a stand-in for a generator on another machine."""
+    port = _free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
+    options = ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--seed", "0"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*command, *options], stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    tail = log.read_text("utf-8", "replace")[-2000:]
+    raise RuntimeError(f"llama.cpp's server did not start: {tail}")
+
+
 def _text(chat: list[dict[str, Any]]) -> str:
     if not chat or chat[-1].get("role") != "assistant":
         return ""

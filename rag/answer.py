@@ -463,7 +463,8 @@ class Assistant:
         return report
 
     def generator(self, settings: Settings | None = None) -> Generator:
-        return self._generator or get_generator((settings or self.settings).generator_model)
+        s = settings or self.settings
+        return self._generator or get_generator(s.generator_model, s.generator_url)
 
     def warm_up(self) -> None:
         """Load the model and read each prompt family's fixed instructions once (the

@@ -60,6 +60,13 @@ class Settings:
             "a .gguf file (llama.cpp) or a transformers model folder"
         ),
     )
+    generator_url: str | None = field(
+        default=None,
+        metadata=_doc(
+            "an OpenAI-compatible server to generate with instead (llama.cpp's server, vLLM, "
+            "Ollama); generator_model is then the model's name there"
+        ),
+    )
     mode: Mode = field(
         default="hybrid",
         metadata=_doc(

@@ -10,6 +10,11 @@ A GGUF goes through llama.cpp (`llama-cpp-python`) when it is installed, else
 through transformers (slow: it de-quantises the whole model); a folder always
 goes through transformers. Nothing is downloaded.
 
+With a generator URL, the model is any OpenAI-compatible server instead (llama.cpp's
+server, vLLM, Ollama, on this machine or a GPU one): `RemoteGenerator`. The judges still
+run there: from the log-probabilities of the first token when the server gives them,
+else from the word it answers.
+
 Both backends answer greedily (runs repeat) and offer `yes_probability`: one
 forward pass, the next-token probability of a "yes" word against a "no" word,
 which the verifier uses as a judge. llama.cpp keeps the longest shared token
@@ -24,6 +29,7 @@ import codecs
 import collections.abc
 import functools
 import importlib.util
+import json
 import logging
 import math
 import os
@@ -357,20 +363,122 @@ class TransformersGenerator:
             raise ModelError(f"generation failed: {errors[0]}")
 
 
+# ---------------------------------------------------------------- another machine
+
+REMOTE_TIMEOUT_S = 600.0
+CHARS_PER_TOKEN = 3.5  # for a server that cannot count: French and English news prose
+TOP_LOGPROBS = 20
+
+
+class RemoteGenerator:
+    """A model behind an OpenAI-compatible `/v1/chat/completions`, greedy as the local
+    ones; `model` is its name on that server."""
+
+    def __init__(self, url: str, model: str) -> None:
+        import httpx
+
+        self.base = url.rstrip("/").removesuffix("/v1") + "/v1"
+        self.model = model
+        self.name = f"{model} at {self.base}"
+        self.sha256: str | None = None
+        started = time.perf_counter()
+        self.client = httpx.Client(timeout=REMOTE_TIMEOUT_S)
+        try:
+            self.client.get(f"{self.base}/models").raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ModelError(f"the generator server at {self.base} does not answer: {exc}") from exc
+        self.load_seconds = time.perf_counter() - started
+
+    def _body(self, messages: Messages, max_tokens: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "seed": 0,
+            **extra,
+        }
+
+    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        import httpx
+
+        try:
+            response = self.client.post(f"{self.base}/chat/completions", json=body)
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ModelError(f"the generator server at {self.base} failed: {exc}") from exc
+
+    def stream(
+        self, messages: Messages, max_new_tokens: int, stats: dict[str, Any] | None = None
+    ) -> TokenStream:
+        import httpx
+
+        body = self._body(
+            messages, max_new_tokens, stream=True, stream_options={"include_usage": True}
+        )
+        if stats is not None:  # an estimate, for a server that does not report its usage
+            prompt = sum(self.count_tokens(m.get("content", "")) for m in messages)
+            stats.update(prompt_tokens=prompt, cached_tokens=0)
+        try:
+            with self.client.stream("POST", f"{self.base}/chat/completions", json=body) as reply:
+                reply.raise_for_status()
+                for line in reply.iter_lines():
+                    data = line.removeprefix("data:").strip()
+                    if not line.startswith("data:") or data == "[DONE]":
+                        continue
+                    chunk = json.loads(data)
+                    usage = chunk.get("usage") or {}
+                    if stats is not None and usage:
+                        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+                        stats.update(
+                            prompt_tokens=usage.get("prompt_tokens", 0), cached_tokens=cached or 0
+                        )
+                    for choice in chunk.get("choices") or []:
+                        piece = (choice.get("delta") or {}).get("content")
+                        if piece:
+                            yield piece
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ModelError(f"the generator server at {self.base} failed: {exc}") from exc
+
+    def yes_probability(self, messages: Messages, yes: str, no: str) -> float:
+        reply = self._post(self._body(messages, 1, logprobs=True, top_logprobs=TOP_LOGPROBS))
+        choice = reply["choices"][0]
+        content = ((choice.get("logprobs") or {}).get("content")) or []
+        if content:  # the best log-probability of each word's first token
+            best = {yes: -math.inf, no: -math.inf}
+            for entry in content[0].get("top_logprobs") or [content[0]]:
+                word = entry.get("token", "").strip().casefold()
+                for target in best:
+                    if word and target.casefold().startswith(word):
+                        best[target] = max(best[target], entry.get("logprob", -math.inf))
+            if best[yes] > -math.inf or best[no] > -math.inf:
+                return _two_way_softmax(best[yes], best[no])
+        said = (choice.get("message") or {}).get("content", "").strip().casefold()
+        return 1.0 if said.startswith(yes.casefold()) else 0.0 if said else 0.5
+
+    def count_tokens(self, text: str) -> int:
+        return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
 # ---------------------------------------------------------------- loading
 
 _LOAD_LOCK = threading.Lock()
 
 
-def get_generator(spec: str) -> Generator:
-    """The generator for a settings value; loaded once per process, even when a page
-    warms it up while a first question arrives."""
+def get_generator(spec: str, url: str | None = None) -> Generator:
+    """The generator for a settings value (on the server at `url`, when given); loaded
+    once per process, even when a page warms it up while a first question arrives."""
     with _LOAD_LOCK:
-        return _load_generator(spec)
+        return _load_generator(spec, url)
 
 
 @functools.lru_cache(maxsize=2)
-def _load_generator(spec: str) -> Generator:
+def _load_generator(spec: str, url: str | None = None) -> Generator:
+    if url:
+        log.info("using the generator %s at %s…", spec, url)
+        return RemoteGenerator(url, spec)
     log.info("loading the generator %s…", spec)
     where = locate_model(spec)
     if where.gguf_file and llama_cpp_available():

@@ -73,6 +73,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--generator-model",
         help="'qwen2.5-coder-1.5b' (default), 'qwen2.5-coder-0.5b', a .gguf file or a folder",
     )
+    parser.add_argument(
+        "--generator-url",
+        help="generate with an OpenAI-compatible server at this address (llama.cpp, vLLM, "
+        "Ollama); --generator-model names the model there",
+    )
     parser.add_argument("-k", "--top-k", type=int, help="passages retrieved per question")
     parser.add_argument(
         "--mode",
@@ -212,6 +217,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "index_dir",
         "embedding_model",
         "generator_model",
+        "generator_url",
         "top_k",
         "mode",
         "index_type",
@@ -308,6 +314,7 @@ LOCAL_FLAGS = (
     "index_dir",
     "embedding_model",
     "generator_model",
+    "generator_url",
     "top_k",
     "no_hybrid",
     "answer_threshold",
