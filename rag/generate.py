@@ -137,7 +137,9 @@ class LlamaCppGenerator:
             bos_token=vocab.token_get_text(vocab.token_bos()),
         )
         self._lock = threading.Lock()  # llama.cpp contexts are not thread-safe
-        self._snapshots: list[_Snapshot] = []  # one per prompt family (e.g. per language)
+        self._saved = SavedStates.for_model(where.sha256, n_ctx)
+        # one per prompt family (e.g. per language); those of earlier processes first
+        self._snapshots: list[_Snapshot] = self._saved.load() if self._saved else []
 
     def clear_cache(self) -> None:
         """Forget every cached prompt (for measuring a cold start)."""
@@ -176,8 +178,11 @@ class LlamaCppGenerator:
             return
         # the new snapshot replaces any of the same family
         self._snapshots = [s for s in self._snapshots if s.shared(tokens) <= SNAPSHOT_MIN_TOKENS]
-        self._snapshots.append(_Snapshot.take(self.llm))
+        snapshot = _Snapshot.take(self.llm)
+        self._snapshots.append(snapshot)
         del self._snapshots[:-MAX_SNAPSHOTS]
+        if self._saved:
+            self._saved.save(snapshot)
 
     def stream(
         self, messages: Messages, max_new_tokens: int, stats: dict[str, Any] | None = None
@@ -251,7 +256,7 @@ class _Snapshot:
         size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
         buffer = (ctypes.c_uint8 * size)()
         used = llama_cpp.llama_state_get_data(llm._ctx.ctx, buffer, size)
-        return cls(list(llm._input_ids[: llm.n_tokens]), bytes(buffer[:used]))
+        return cls([int(t) for t in llm._input_ids[: llm.n_tokens]], bytes(buffer[:used]))
 
     def shared(self, tokens: list[int]) -> int:
         return _shared_prefix(self.tokens, tokens)
@@ -266,6 +271,92 @@ class _Snapshot:
         llm.input_ids[: len(self.tokens)] = self.tokens
         llm.n_tokens = len(self.tokens)
         llm._requires_eval = True
+
+
+STATE_MAGIC = b"rag-news kv state 1\n"
+
+
+@dataclass(frozen=True)
+class SavedStates:
+    """Snapshots on disk, so that a new process does not read the fixed instructions
+    again: one file per prompt family, in a folder keyed by what makes a state valid
+    (the model's SHA-256, llama-cpp-python's version, the context size). A file is a
+    JSON header (its tokens, the SHA-256 of the state) and the state's bytes; one that
+    does not parse or match its hash is deleted and rebuilt, never restored."""
+
+    folder: Path
+
+    @classmethod
+    def for_model(cls, sha256: str | None, n_ctx: int) -> SavedStates | None:
+        if not sha256 or os.environ.get("RAG_KV_STATES") == "off":
+            return None
+        import hashlib
+
+        import llama_cpp
+
+        from rag.model_files import cache_dir
+
+        key = hashlib.sha256(f"{sha256}|{llama_cpp.__version__}|{n_ctx}".encode()).hexdigest()
+        return cls(cache_dir() / "kv-states" / key[:24])
+
+    def load(self) -> list[_Snapshot]:
+        files = sorted(self.folder.glob("*.state"), key=lambda f: f.stat().st_mtime)
+        found = []
+        for file in files[-MAX_SNAPSHOTS:]:
+            snapshot = self._read(file)
+            if snapshot is None:
+                log.warning("ignoring a damaged saved model state: %s", file)
+                file.unlink(missing_ok=True)
+            else:
+                found.append(snapshot)
+        return found
+
+    @staticmethod
+    def _header(file: Path) -> tuple[list[int], str, int] | None:
+        """(tokens, the state's SHA-256, where the state starts), or None."""
+        try:
+            with file.open("rb") as f:
+                if f.readline() != STATE_MAGIC:
+                    return None
+                header = json.loads(f.readline())
+                tokens, sha256 = header["tokens"], header["sha256"]
+                if isinstance(tokens, list) and all(isinstance(t, int) for t in tokens):
+                    return tokens, str(sha256), f.tell()
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return None
+
+    def _read(self, file: Path) -> _Snapshot | None:
+        import hashlib
+
+        header = self._header(file)
+        if header is None:
+            return None
+        tokens, sha256, start = header
+        try:
+            state = file.read_bytes()[start:]
+        except OSError:
+            return None
+        return _Snapshot(tokens, state) if hashlib.sha256(state).hexdigest() == sha256 else None
+
+    def save(self, snapshot: _Snapshot) -> None:
+        """Write a family's first snapshot; later ones of the same family change nothing
+        that a new process needs (the instructions are the shared part)."""
+        import hashlib
+
+        for file in self.folder.glob("*.state"):
+            header = self._header(file)
+            if header and _shared_prefix(header[0], snapshot.tokens) > SNAPSHOT_MIN_TOKENS:
+                return
+        header = {"tokens": snapshot.tokens, "sha256": hashlib.sha256(snapshot.state).hexdigest()}
+        name = hashlib.sha256(json.dumps(snapshot.tokens).encode()).hexdigest()[:24]
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = self.folder / f"{name}.{os.getpid()}.partial"
+            partial.write_bytes(STATE_MAGIC + json.dumps(header).encode() + b"\n" + snapshot.state)
+            partial.replace(self.folder / f"{name}.state")  # whole or absent, never half
+        except OSError as exc:  # a read-only cache costs speed, not answers
+            log.warning("cannot save the model state in %s: %s", self.folder, exc)
 
 
 def _two_way_softmax(yes: float, no: float) -> float:

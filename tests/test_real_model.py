@@ -15,7 +15,13 @@ import pytest
 from eval.metrics import answer_language
 from rag.answer import Assistant
 from rag.config import Settings
-from rag.generate import LlamaCppGenerator, TransformersGenerator, get_generator, locate_model
+from rag.generate import (
+    LlamaCppGenerator,
+    SavedStates,
+    TransformersGenerator,
+    get_generator,
+    locate_model,
+)
 from rag.prompts import answer_messages
 from rag.store import build_index
 from rag.text import ALIASES, stem, words
@@ -149,3 +155,36 @@ def test_transformers_loads_the_same_gguf() -> None:
     messages = [{"role": "user", "content": "Réponds par un seul mot : quelle ville ? Genève."}]
     assert "".join(generator.stream(messages, 8)).strip()
     assert 0.0 < generator.yes_probability(messages, "oui", "non") < 1.0
+
+
+def test_a_new_process_starts_from_the_saved_instructions(tmp_path: Path, monkeypatch) -> None:
+    """The fixed instructions' state is saved on disk: a second generator (as in a new
+    process) reads only the question; a damaged file is deleted, never restored."""
+    monkeypatch.setattr(SavedStates, "for_model", classmethod(lambda cls, *_: cls(tmp_path)))
+    where = locate_model("qwen2.5-coder-0.5b")
+    passages = ["Les pourparlers sont prévus mardi à Genève."]
+    first_question = answer_messages(Path("prompts"), "fr", "Où ?", passages, "c0ffee")
+    second_question = answer_messages(Path("prompts"), "fr", "Quand ?", passages, "c0ffee")
+
+    def answer(generator: LlamaCppGenerator, messages: list) -> tuple[str, dict]:
+        stats: dict[str, int] = {}
+        return "".join(generator.stream(messages, 12, stats)), stats
+
+    first = LlamaCppGenerator(where)
+    _, stats = answer(first, first_question)
+    assert stats["cached_tokens"] == 0 and len(list(tmp_path.glob("*.state"))) == 1
+    expected, _ = answer(first, second_question)
+
+    second = LlamaCppGenerator(where)  # a new process, as far as the cache goes
+    text, stats = answer(second, second_question)
+    assert text == expected
+    assert stats["cached_tokens"] > stats["prompt_tokens"] - 40  # only the question is read
+    del first, second
+
+    (state,) = tmp_path.glob("*.state")
+    state.write_bytes(state.read_bytes()[:-100] + b"\0" * 100)  # same size, wrong bytes
+    third = LlamaCppGenerator(where)
+    assert not third._snapshots and not state.exists()
+    text, stats = answer(third, second_question)
+    assert text == expected and stats["cached_tokens"] == 0
+    assert len(list(tmp_path.glob("*.state"))) == 1  # rebuilt
