@@ -1,10 +1,11 @@
 """Load benchmark of the chat page: the real server on 127.0.0.1, then 1, 10 and 50
-users asking at the same moment through the page's API (gradio_client), four
+users asking at the same moment through the page's API (gradio_client), or, with
+`--door api`, as streaming clients of the OpenAI-compatible endpoint; four
 questions in turn. For each answer mode and number of users: errors, the time to
 the first visible answer and to the final one (median and p95), and the server's
 peak memory. Printed as a table and written to JSON; nothing is asserted.
 
-Usage: python -m eval.bench_serve [--users 1,10,50] [--modes extractive,hybrid]
+Usage: python -m eval.bench_serve [--users 1,10,50] [--modes extractive,hybrid] [--door api]
 """
 
 from __future__ import annotations
@@ -127,12 +128,57 @@ def one_user(url: str, question: str, mode: str, start: threading.Event) -> dict
         return {"first_s": first, "final_s": None, "error": repr(exc)[:200], "told_wait": False}
 
 
-def load_level(url: str, users: int, mode: str, pid: int) -> dict[str, Any]:
+def one_api_user(url: str, question: str, mode: str, start: threading.Event) -> dict[str, Any]:
+    """A streaming client of /v1/chat/completions: the first chunk that shows something
+    (the instant answer in `rag.first`, or words), whether it was told its place in line
+    (`rag.waiting`), and the end of the stream."""
+    body = {
+        "model": f"rag-news-{mode}",
+        "stream": True,
+        "messages": [{"role": "user", "content": question}],
+    }
+    start.wait()
+    asked = time.perf_counter()
+    first: float | None = None
+    told, done, text = False, False, ""
+    try:
+        with httpx.stream("POST", f"{url}v1/chat/completions", json=body, timeout=900) as reply:
+            if reply.status_code != 200:
+                reply.read()
+                raise RuntimeError(f"HTTP {reply.status_code}: {reply.text[:150]}")
+            for line in reply.iter_lines():
+                data = line.removeprefix("data: ")
+                if data == "[DONE]":
+                    done = True
+                    continue
+                if not line.startswith("data: "):
+                    continue
+                chunk = json.loads(data)
+                rag = chunk.get("rag") or {}
+                told |= bool(rag.get("waiting"))
+                deltas = [c.get("delta") or {} for c in chunk["choices"]]
+                piece = "".join(d.get("content") or "" for d in deltas)
+                text += piece
+                if first is None and (piece or rag.get("first")):
+                    first = time.perf_counter() - asked
+        error = None if done and text.strip() else f"no answer: {text[:100]!r}"
+        return {
+            "first_s": first,
+            "final_s": time.perf_counter() - asked,
+            "error": error,
+            "told_wait": told,
+        }
+    except Exception as exc:  # a refused or failed request is what this measures
+        return {"first_s": first, "final_s": None, "error": repr(exc)[:200], "told_wait": told}
+
+
+def load_level(url: str, users: int, mode: str, pid: int, door: str = "page") -> dict[str, Any]:
     start = threading.Event()
     results: list[dict[str, Any]] = [{} for _ in range(users)]
+    ask = one_api_user if door == "api" else one_user
 
     def run(i: int) -> None:
-        results[i] = one_user(url, QUESTIONS[i % len(QUESTIONS)], mode, start)
+        results[i] = ask(url, QUESTIONS[i % len(QUESTIONS)], mode, start)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(users)]
     for thread in threads:
@@ -148,6 +194,7 @@ def load_level(url: str, users: int, mode: str, pid: int) -> dict[str, Any]:
     finals = summarise_latency([r.get("final_s") for r in results])
     errors = [r["error"] for r in results if r.get("error")]
     return {
+        "door": door,
         "mode": mode,
         "users": users,
         "errors": len(errors),
@@ -162,7 +209,9 @@ def load_level(url: str, users: int, mode: str, pid: int) -> dict[str, Any]:
     }
 
 
-def run(users: list[int], modes: list[str], index_dir: Path | None) -> dict[str, Any]:
+def run(
+    users: list[int], modes: list[str], index_dir: Path | None, door: str = "page"
+) -> dict[str, Any]:
     from rag.config import Settings
     from rag.store import build_index
 
@@ -178,7 +227,7 @@ def run(users: list[int], modes: list[str], index_dir: Path | None) -> dict[str,
         try:
             if server_mode != "extractive":  # the model loads and reads its instructions
                 one_user(url, QUESTIONS[0], "hybrid", _set(threading.Event()))
-            rows = [load_level(url, n, mode, proc.pid) for mode in modes for n in users]
+            rows = [load_level(url, n, mode, proc.pid, door) for mode in modes for n in users]
             peak = _memory_mb(proc.pid, "VmHWM")
         finally:
             proc.terminate()
@@ -200,14 +249,19 @@ def main() -> None:
     parser.add_argument("--users", default="1,10,50")
     parser.add_argument("--modes", default="extractive,hybrid")
     parser.add_argument("--index-dir", type=Path, help="an index to copy (default: the sample)")
+    parser.add_argument(
+        "--door", choices=("page", "api"), default="page", help="the page or the OpenAI API"
+    )
     parser.add_argument("--out", type=Path, default=Path("eval/out/bench_serve.json"))
     args = parser.parse_args()
     figures = run(
         [int(n) for n in args.users.split(",")],
         [m.strip() for m in args.modes.split(",")],
         args.index_dir,
+        args.door,
     )
     columns = [
+        "door",
         "mode",
         "users",
         "errors",

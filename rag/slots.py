@@ -283,6 +283,35 @@ _NEGATION = re.compile(
 )
 
 
+# Words that make a claim stronger than its facts: the most, the next, the first, the
+# only. A sentence that says one of them needs a source that says it too, and a question
+# that asks for one ("which company launched the most models?") is not answered by a
+# sentence without it ("Alibaba launched models").
+QUALIFIERS = {
+    "most": _any(
+        r"\b(?:most|least|best|worst|largest|biggest|greatest|highest|lowest|smallest|fewest"
+        r"|longest|shortest|strongest|weakest|oldest|youngest|fastest|majority"
+        r"|meilleure?s?|pire|majorité|plupart)\b",
+        r"\b(?:le|la|les|l[’']un\w* des|leurs?|son|sa|ses|du|des)\s+(?:plus|moins)\s+\w{3,}",
+    ),
+    "next": _any(r"\b(?:next|upcoming|prochaine?s?)\b", r"\bà venir\b"),
+    "first": _any(
+        r"\b(?:first|inaugural|premières?)\b",
+        r"\b(?:le|les|son|leurs?|au|du|des)\s+premiers?\b(?!\s+ministres?)",
+    ),
+    "only": _any(
+        r"\b(?<!not )(?:only|sole|solely|exclusively)\b",
+        r"\b(?:seule?s?|uniquement|exclusivement)\b",
+        r"(?<!non )\bseulement\b",
+    ),
+}
+
+
+def qualifiers(text: str) -> set[str]:
+    """Which of QUALIFIERS a text says."""
+    return {name for name, pattern in QUALIFIERS.items() if pattern.search(text)}
+
+
 def asked_stems(question: str) -> set[str]:
     """The question's word stems and their French/English aliases ("china" → "chine")."""
     found = words(question)
@@ -537,6 +566,8 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
 
 
 def fills(slot: Slot, text: str, question: str) -> bool:
+    if qualifiers(question) - qualifiers(text):  # "the most", "the next"… left unsaid
+        return corrects_premise(text, question)
     return bool(fillers(slot, text, question)) or corrects_premise(text, question)
 
 

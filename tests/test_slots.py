@@ -125,3 +125,48 @@ def test_a_correction_of_the_premise_fills_any_slot() -> None:
     assert corrects_premise(correction, question)
     assert fills(asked_slot(question), correction, question)
     assert not corrects_premise("China did not refuse to attend the summit.", question)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "answers"),
+    [
+        # dev q81, unanswerable: which company launched the most? the article lists two
+        (
+            "Quelle entreprise chinoise a lancé le plus grand nombre de grands modèles "
+            "linguistiques ?",
+            "La Chine compte désormais au moins 130 grands modèles linguistiques lancés par "
+            "des sociétés dont Alibaba et Tencent.",
+            False,
+        ),
+        # dev q77, unanswerable: the next summit's host; the article tells this one's
+        (
+            "Quel pays accueillera le prochain sommet sur la sécurité de l'IA ?",
+            "La Grande-Bretagne réunira des représentants d'entreprises d'IA les 1er et "
+            "2 novembre.",
+            False,
+        ),
+        # test q112 and dev q125: the qualifier said in other words, or in the other language
+        (
+            "Under which former prime minister did UK–China relations fall to their lowest "
+            "level in decades?",
+            "Les relations ont atteint leur plus bas niveau depuis des décennies sous l'ancien "
+            "Premier ministre Boris Johnson.",
+            True,
+        ),
+        (
+            "Which researcher at the Chinese Academy of Social Sciences called the first talks "
+            "encouraging?",
+            "Lü Xiang, chercheur à l'Académie chinoise des sciences sociales, a déclaré que les "
+            "premières discussions sont encourageantes.",
+            True,
+        ),
+        # a title is no qualifier: "Premier ministre" (test q13)
+        (
+            "Quel Premier ministre chinois a appelé à une coopération internationale ?",
+            "Le Premier ministre chinois Li Qiang a appelé à une coopération internationale.",
+            True,
+        ),
+    ],
+)
+def test_the_most_the_next_the_first_must_be_said(question: str, text: str, answers: bool) -> None:
+    assert fills(asked_slot(question), text, question) is answers

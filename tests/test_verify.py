@@ -156,3 +156,20 @@ def test_a_denied_premise_may_repeat_the_question(assistant: Assistant) -> None:
     asserted = "Les discussions ont eu lieu à Paris et à Genève, en Suisse."
     bad, _ = check_claim(asserted, [passage], embedder, 0.8, None, None, question)
     assert not bad.supported and "paris" in bad.reason
+
+
+def test_a_superlative_or_next_needs_a_source_that_says_it(assistant: Assistant) -> None:
+    """The model's "the most" and "the next" are claims of their own (dev q81, q77)."""
+    embedder = assistant.retriever().embedder
+    passage = (
+        "La Chine compte désormais au moins 130 grands modèles linguistiques lancés par des "
+        "sociétés dont Alibaba et Tencent."
+    )
+    most = "Alibaba et Tencent ont lancé le plus grand nombre de grands modèles linguistiques."
+    plain = "Des sociétés dont Alibaba et Tencent ont lancé des grands modèles linguistiques."
+    over, _ = check_claim(most, [passage], embedder, 0.8)
+    assert not over.supported and "most" in over.reason
+    assert check_claim(plain, [passage], embedder, 0.8)[0].supported
+    summit = "La Grande-Bretagne réunira des experts les 1er et 2 novembre pour un sommet."
+    nxt, _ = check_claim("Le prochain sommet sera en Grande-Bretagne.", [summit], embedder, 0.8)
+    assert not nxt.supported and "next" in nxt.reason
