@@ -289,7 +289,8 @@ _NEGATION = re.compile(
 # sentence without it ("Alibaba launched models").
 QUALIFIERS = {
     "most": _any(
-        r"\b(?:most|least|best|worst|largest|biggest|greatest|highest|lowest|smallest|fewest"
+        r"(?<!at )\b(?:most|least)\b",  # not "at least 130": a bound, not a superlative
+        r"\b(?:best|worst|largest|biggest|greatest|highest|lowest|smallest|fewest"
         r"|longest|shortest|strongest|weakest|oldest|youngest|fastest|majority"
         r"|meilleure?s?|pire|majorité|plupart)\b",
         r"\b(?:le|la|les|l[’']un\w* des|leurs?|son|sa|ses|du|des)\s+(?:plus|moins)\s+\w{3,}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.slots import asked_slot, corrects_premise, fillers, fills, restates
+from rag.slots import asked_slot, corrects_premise, fillers, fills, qualifiers, restates
 
 
 @pytest.mark.parametrize(
@@ -170,3 +170,8 @@ def test_a_correction_of_the_premise_fills_any_slot() -> None:
 )
 def test_the_most_the_next_the_first_must_be_said(question: str, text: str, answers: bool) -> None:
     assert fills(asked_slot(question), text, question) is answers
+
+
+def test_a_bound_is_not_a_superlative() -> None:
+    assert not qualifiers("China has at least 130 models, at most 140.")
+    assert qualifiers("Which company launched the most models?") == {"most"}
