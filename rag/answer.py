@@ -35,7 +35,7 @@ from typing import Any
 from rag import __version__
 from rag.config import Settings
 from rag.conversation import Turn, Understood, understand
-from rag.dates import asks_latest, from_latest, planned_citations
+from rag.dates import from_latest, planned_citations
 from rag.disagree import Version, by_source, distinct, versions
 from rag.embed import Embedder
 from rag.errors import QuestionError
@@ -64,7 +64,7 @@ from rag.prompts import (
     sentence_messages,
 )
 from rag.retrieve import Retriever
-from rag.slots import Slot, asked_slot, fills, missing_key
+from rag.slots import Slot, asked_slot, asks_latest, fills, missing_key
 from rag.store import MANIFEST, BuildReport, IndexStore, Progress, build_index, load
 from rag.text import MONTHS_EN, MONTHS_FR, detect_language, fold
 from rag.types import (

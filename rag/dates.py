@@ -25,21 +25,11 @@ _PLANNED = re.compile(
 _NOT_FUTURE = frozenset(
     word_list("caméra opéra extra ultra contra tiara sierra cobra hydra mantra cadra entra")
 )
-# "the latest report", "le dernier bilan"; not "last week" nor "how long did it last"
-_LATEST = re.compile(
-    r"\b(?:latest|most recent|newest|(?:le|la|les)\s+plus\s+récente?s?|"
-    r"(?:le|la|les)\s+derni(?:er|ère|ers|ères))\b",
-    re.IGNORECASE,
-)
 
 
 def planned(text: str) -> bool:
     """Whether a sentence reports something to come (a plan, a forecast)."""
     return any(m.group(0).lower() not in _NOT_FUTURE for m in _PLANNED.finditer(text))
-
-
-def asks_latest(question: str) -> bool:
-    return bool(_LATEST.search(question))
 
 
 def planned_citations(citations: Iterable[Citation]) -> list[Citation]:

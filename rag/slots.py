@@ -313,6 +313,25 @@ def qualifiers(text: str) -> set[str]:
     return {name for name, pattern in QUALIFIERS.items() if pattern.search(text)}
 
 
+# "the latest report", "le dernier bilan"; not "last week" nor "how long did it last"
+_LATEST = re.compile(
+    r"\b(?:latest|most recent|newest|(?:le|la|les)\s+plus\s+récente?s?|"
+    r"(?:le|la|les)\s+derni(?:er|ère|ers|ères))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_latest(question: str) -> bool:
+    """ "The latest", "le plus récent": answered by the articles' dates (rag.dates)."""
+    return bool(_LATEST.search(question))
+
+
+def asked_qualifiers(question: str) -> set[str]:
+    """The qualifiers an answer must say; "the most recent" is the articles' dates' to
+    settle, not a word the answer needs."""
+    return qualifiers(question) - ({"most"} if asks_latest(question) else set())
+
+
 def asked_stems(question: str) -> set[str]:
     """The question's word stems and their French/English aliases ("china" → "chine")."""
     found = words(question)
@@ -567,7 +586,7 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
 
 
 def fills(slot: Slot, text: str, question: str) -> bool:
-    if qualifiers(question) - qualifiers(text):  # "the most", "the next"… left unsaid
+    if asked_qualifiers(question) - qualifiers(text):  # "the most", "the next"… left unsaid
         return corrects_premise(text, question)
     return bool(fillers(slot, text, question)) or corrects_premise(text, question)
 

@@ -8,7 +8,8 @@ import pytest
 
 from rag.answer import Assistant
 from rag.config import Settings
-from rag.dates import asks_latest, planned
+from rag.dates import planned
+from rag.slots import asked_slot, asks_latest, fills
 from rag.store import build_index
 from tests.conftest import write
 
@@ -68,3 +69,13 @@ def test_the_latest_figure_comes_from_the_newest_article(tmp_path: Path) -> None
     answer = Assistant(settings).ask("Quel est le dernier bilan des inondations dans le Gard ?")
     assert "15" in answer.text and "12" not in answer.text
     assert {c.outlet for c in answer.citations} == {"Reuters"}
+
+
+def test_the_latest_is_for_the_dates_to_settle_not_a_word_to_find() -> None:
+    """"Le plus récent" is a superlative, but the answer need not say it: the articles'
+    dates settle it (blind b083 was refused for want of the word)."""
+    question = "Qu'est-ce qui est le plus récent : le discours de Li Qiang ou la réunion ?"
+    text = "Le Premier ministre chinois Li Qiang a prononcé un discours à la WAIC en juillet."
+    assert fills(asked_slot(question), text, question)
+    other = "Quelle entreprise a lancé le plus grand nombre de modèles ?"
+    assert not fills(asked_slot(other), "Alibaba a lancé des modèles.", other)
