@@ -32,7 +32,7 @@ from eval.metrics import (
 from rag.answer import Assistant
 from rag.errors import RagError
 from rag.progress import ProgressLine, cpu
-from rag.slots import asked_slot, fills, restates
+from rag.slots import asked_slot, holds_kind, restates
 from rag.types import Answer, Hit
 from rag.verify import check_claim
 
@@ -191,7 +191,7 @@ def _answer_checks(q: EvalQuestion, answer: Answer, key_facts: bool) -> dict[str
     return {
         "slot": slot.kind,
         "first_mode": answer.first.mode if answer.first else None,
-        "wrong_type": any(not fills(slot, _body(a), q.question) for a in shown),
+        "wrong_type": any(not holds_kind(slot, _body(a), q.question) for a in shown),
         "restated": answer.mode == "generative" and restates(_body(answer), q.question),
         "instant_then_refused": first_shown and answer.refused,
         "corrected": q.type == "false-premise" and key_facts and bool(answer.citations),

@@ -586,8 +586,16 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
 
 
 def fills(slot: Slot, text: str, question: str) -> bool:
+    """Whether a sentence answers: a filler of the asked kind, and the question's "the
+    most", "the next"… said too (or the question's premise corrected)."""
     if asked_qualifiers(question) - qualifiers(text):  # "the most", "the next"… left unsaid
         return corrects_premise(text, question)
+    return holds_kind(slot, text, question)
+
+
+def holds_kind(slot: Slot, text: str, question: str) -> bool:
+    """Whether a text holds a filler of the asked kind (a shown phrase, "Boris Johnson",
+    holds one; its sentence is what says "the lowest")."""
     return bool(fillers(slot, text, question)) or corrects_premise(text, question)
 
 

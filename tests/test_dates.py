@@ -72,7 +72,7 @@ def test_the_latest_figure_comes_from_the_newest_article(tmp_path: Path) -> None
 
 
 def test_the_latest_is_for_the_dates_to_settle_not_a_word_to_find() -> None:
-    """"Le plus récent" is a superlative, but the answer need not say it: the articles'
+    """ "Le plus récent" is a superlative, but the answer need not say it: the articles'
     dates settle it (blind b083 was refused for want of the word)."""
     question = "Qu'est-ce qui est le plus récent : le discours de Li Qiang ou la réunion ?"
     text = "Le Premier ministre chinois Li Qiang a prononcé un discours à la WAIC en juillet."

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.slots import asked_slot, corrects_premise, fillers, fills, qualifiers, restates
+from rag.slots import (
+    asked_slot,
+    corrects_premise,
+    fillers,
+    fills,
+    holds_kind,
+    qualifiers,
+    restates,
+)
 
 
 @pytest.mark.parametrize(
@@ -170,6 +178,16 @@ def test_a_correction_of_the_premise_fills_any_slot() -> None:
 )
 def test_the_most_the_next_the_first_must_be_said(question: str, text: str, answers: bool) -> None:
     assert fills(asked_slot(question), text, question) is answers
+
+
+def test_a_shown_phrase_holds_the_kind_its_sentence_says_the_rest() -> None:
+    """Test q112: "Boris Johnson" is a person; "the lowest" is its sentence's to say."""
+    question = (
+        "Under which former prime minister did UK–China relations fall to their lowest "
+        "level in decades?"
+    )
+    assert holds_kind(asked_slot(question), "Boris Johnson", question)
+    assert not fills(asked_slot(question), "Boris Johnson", question)
 
 
 def test_a_bound_is_not_a_superlative() -> None:
