@@ -1,6 +1,7 @@
 """When what an answer says was true: an article that reports a plan is dated beside the
-answer ("As of 30 Oct 2023, Reuters reported it as planned"), and a question about the
-latest news is answered from the most recent article that answers it."""
+answer ("[1] Reuters (30 October 2023) reported this as planned or expected when the
+article was written"), and a question about the latest news is answered from the most
+recent article that answers it."""
 
 from __future__ import annotations
 
