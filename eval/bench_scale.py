@@ -235,7 +235,7 @@ def one_size(chunks: int, real: bool, work: Path, questions: list[str]) -> dict[
         retriever.search(question, settings.k)
         times.append(time.perf_counter() - started)
     row["retrieval_p50_ms"], row["retrieval_p95_ms"] = _percentiles_ms(times)
-    row["filtered_search"] = filtered_search(retriever, questions)
+    row["filtered_search"] = filtered_search(retriever, questions, settings.k)
     if chunks >= 5_000:
         row.update(add_and_remove(corpus, settings, perturbed, questions))
     return row
@@ -251,10 +251,12 @@ FILTERS = {
 }
 
 
-def filtered_search(retriever: Retriever, questions: list[str], k: int = 10) -> dict[str, Any]:
-    """Per filter: the share of rows it allows, the whole retrieval's p50/p95, passages
-    returned outside the filter (must be 0) and the dense search's recall@k against
-    exact search over the allowed rows."""
+def filtered_search(
+    retriever: Retriever, questions: list[str], top_k: int, k: int = 10
+) -> dict[str, Any]:
+    """Per filter: the share of rows it allows, the whole retrieval's p50/p95 at `top_k`
+    (as the unfiltered figure), passages returned outside the filter (must be 0) and the
+    dense search's recall@k against exact search over the allowed rows."""
     store = retriever.store
     vectors = store.vectors()
     figures: dict[str, Any] = {}
@@ -264,7 +266,7 @@ def filtered_search(retriever: Retriever, questions: list[str], k: int = 10) -> 
         times, outside, recalls = [], 0, []
         for question in questions:
             started = time.perf_counter()
-            hits = retriever.search(question, k, only=only)
+            hits = retriever.search(question, top_k, only=only)
             times.append(time.perf_counter() - started)
             outside += sum(not only.matches(store.documents[h.chunk.doc_id]) for h in hits)
             dense = retriever.search(question, k, hybrid=False, per_doc=k, only=only)
