@@ -35,7 +35,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -276,7 +276,7 @@ class _Snapshot:
 STATE_MAGIC = b"rag-news kv state 1\n"
 
 
-@dataclass(frozen=True)
+@dataclass
 class SavedStates:
     """Snapshots on disk, so that a new process does not read the fixed instructions
     again: one file per prompt family, in a folder keyed by what makes a state valid
@@ -285,6 +285,9 @@ class SavedStates:
     does not parse or match its hash is deleted and rebuilt, never restored."""
 
     folder: Path
+    # the tokens of the families known to be on disk: a snapshot of one of them, taken
+    # at nearly every prompt, is checked here, not against the files
+    families: list[list[int]] = field(default_factory=list)
 
     @classmethod
     def for_model(cls, sha256: str | None, n_ctx: int) -> SavedStates | None:
@@ -309,6 +312,7 @@ class SavedStates:
                 file.unlink(missing_ok=True)
             else:
                 found.append(snapshot)
+                self.families.append(snapshot.tokens)
         return found
 
     @staticmethod
@@ -344,10 +348,17 @@ class SavedStates:
         that a new process needs (the instructions are the shared part)."""
         import hashlib
 
-        for file in self.folder.glob("*.state"):
-            header = self._header(file)
-            if header and _shared_prefix(header[0], snapshot.tokens) > SNAPSHOT_MIN_TOKENS:
-                return
+        def known(tokens: list[int]) -> bool:
+            return _shared_prefix(tokens, snapshot.tokens) > SNAPSHOT_MIN_TOKENS
+
+        if any(map(known, self.families)):
+            return
+        # another process may have saved this family since this one started
+        on_disk = (self._header(file) for file in self.folder.glob("*.state"))
+        self.families.extend(h[0] for h in on_disk if h)
+        if any(map(known, self.families)):
+            return
+        self.families.append(snapshot.tokens)
         header = {"tokens": snapshot.tokens, "sha256": hashlib.sha256(snapshot.state).hexdigest()}
         name = hashlib.sha256(json.dumps(snapshot.tokens).encode()).hexdigest()[:24]
         try:

@@ -81,7 +81,7 @@ class Retriever:
             return self._filtered.get(only) or self._add_filter(only)
 
     def _add_filter(self, only: ArticleFilter) -> tuple[np.ndarray, np.ndarray, Any]:
-        docs = [d.id for d in self.store.documents.values() if only.matches(d)]
+        docs = {d.id for d in self.store.documents.values() if only.matches(d)}
         rows = self.store.chunk_spans.rows_of(docs).astype(np.int64)
         mask = np.zeros(len(self.store.chunks), dtype=bool)
         mask[rows] = True
@@ -90,11 +90,13 @@ class Retriever:
         self._filtered[only] = (rows, mask, _selecting(self.store.index, rows))
         return self._filtered[only]
 
-    def _dense(self, query: np.ndarray, depth: int, only: ArticleFilter) -> list[tuple[int, float]]:
+    def _dense(
+        self, query: np.ndarray, depth: int, filtered: tuple[np.ndarray, np.ndarray, Any] | None
+    ) -> list[tuple[int, float]]:
         """(row, cosine) of the nearest live rows, best first, within the filter."""
         params = self.dense_params
-        if only.active:
-            rows, _, params = self._filter(only)
+        if filtered is not None:
+            rows, _, params = filtered
             if params is None:  # few rows under an approximate index: exact over them
                 sims = self.store.index.reconstruct_batch(rows) @ query[0]
                 best = np.argsort(-sims)[:depth]
@@ -110,13 +112,13 @@ class Retriever:
         per_doc: int = 3,
         only: ArticleFilter = ArticleFilter(),  # noqa: B008 - frozen, never changed
     ) -> list[Hit]:
-        allowed = self.allowed_rows(only)
-        n = len(self.store.chunks) - len(self.dead) if allowed is None else len(allowed)
+        filtered = self._filter(only) if only.active else None  # looked up once
+        n = len(self.store.chunks) - len(self.dead) if filtered is None else len(filtered[0])
         if n == 0:
             return []
         query = self.embedder.embed([question], "query")
         depth = min(n, max(4 * k, 20))
-        dense = self._dense(query, depth, only)
+        dense = self._dense(query, depth, filtered)
         dense_rank = [row for row, _ in dense]
         similarity = dict(dense)
         fused: dict[int, float] = {}
@@ -132,8 +134,8 @@ class Retriever:
             if terms:
                 scores = self.bm25.get_scores(terms)
                 scores[self.dead] = 0.0
-                if allowed is not None:
-                    scores[~self._filter(only)[1]] = 0.0
+                if filtered is not None:
+                    scores[~filtered[1]] = 0.0
                 for rank, row in enumerate(np.argsort(-scores)[:depth]):
                     if scores[row] > 0:
                         fused[int(row)] = fused.get(int(row), 0.0) + weight / (RRF_K + rank + 1)
