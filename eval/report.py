@@ -34,6 +34,8 @@ HEADLINE = (
     "first_token_s_p50",
     "first_token_s_p95",
     "prompt_tokens_p50",
+    "prompt_tokens_read_p50",
+    "prompt_read_ratio_p50",
     "total_s_p50",
     "total_s_p95",
     "tokens_per_s_p50",

@@ -265,11 +265,20 @@ def summarise(items: list[dict[str, Any]]) -> dict[str, Any]:
         "total_s",
         "tokens_per_s",
         "prompt_tokens",
+        "prompt_tokens_read",
     ):
         # 0 prompt tokens means the model was not asked (refusal, extractive): not measured
         stats = summarise_latency([i["timings"].get(name) or None for i in items])
         summary[f"{name}_p50"] = stats["p50"]
         summary[f"{name}_p95"] = stats["p95"]
+    # tokens the model read for a question, against those of its question, extracts and
+    # task (which it must read once): how often the same words were read again
+    ratios = [
+        i["timings"]["prompt_tokens_read"] / i["timings"]["reading_tokens"]
+        for i in items
+        if i["timings"].get("reading_tokens")
+    ]
+    summary["prompt_read_ratio_p50"] = summarise_latency(ratios)["p50"]
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for i in items:
         by_type[i["type"]].append(i)

@@ -166,6 +166,7 @@ class Written:
     tokens_per_s: float | None
     prompt_tokens: int
     cached_prompt_tokens: int
+    reading_tokens: int  # the question, its extracts and the task: the user message
 
 
 @dataclass(frozen=True)
@@ -339,6 +340,7 @@ def write(
         (tokens - 1) / decoding if tokens > 1 and decoding else None,
         stats.get("prompt_tokens", 0),
         stats.get("cached_tokens", 0),
+        generator.count_tokens(messages[-1]["content"]),
     )
 
 
@@ -637,6 +639,7 @@ class Assistant:
             ),
         )
         judge_started = time.perf_counter()
+        read_before = generator.prompt_tokens_read
         judged = judge_sentences(generator, r, s)
         if instant is not None and instant.disagree:
             instant = confirm_versions(generator, r, instant, judged, s)
@@ -646,7 +649,11 @@ class Assistant:
             first_judged=instant is not None and _judged_yes(instant, r, judged, s),
             versions=len(instant.versions) if instant else 0,
         )
-        timings = replace(timings, judge_s=time.perf_counter() - judge_started)
+        timings = replace(
+            timings,
+            judge_s=time.perf_counter() - judge_started,
+            prompt_tokens_read=generator.prompt_tokens_read - read_before,
+        )
         choice = decide(signals, s)
         if choice != "model":
             note = (
@@ -666,7 +673,9 @@ class Assistant:
             tokens=written.tokens,
             prompt_tokens=written.prompt_tokens,
             cached_prompt_tokens=written.cached_prompt_tokens,
+            reading_tokens=written.reading_tokens,
             tokens_per_s=written.tokens_per_s,
+            prompt_tokens_read=generator.prompt_tokens_read - read_before,
         )
         frame = replace(frame, draft=written.draft)
         if self.canary in written.draft:  # as if the model had written nothing verifiable
@@ -676,6 +685,7 @@ class Assistant:
             return
         sources = [self.source(e.hit.chunk.doc_id) for e in written.evidence]
         verified = verify(written, r, sources, self.retriever().embedder, generator, s)
+        timings = replace(timings, prompt_tokens_read=generator.prompt_tokens_read - read_before)
         signals = replace(
             signals,
             model_refused=verified.model_refused,

@@ -52,6 +52,9 @@ class Generator(Protocol):
     name: str
     sha256: str | None  # of the weights file, when it is one file
     load_seconds: float
+    # prompt tokens the model has read since it was loaded (those found in a cache are not
+    # read): the cost of a question is the difference before and after it
+    prompt_tokens_read: int
 
     def stream(
         self, messages: Messages, max_new_tokens: int, stats: dict[str, Any] | None = None
@@ -127,6 +130,7 @@ class LlamaCppGenerator:
         self.load_seconds = time.perf_counter() - started
         self.name = path.name
         self.sha256 = where.sha256
+        self.prompt_tokens_read = 0
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise ModelError(f"{path.name} has no chat template; an instruction model is needed")
@@ -191,6 +195,7 @@ class LlamaCppGenerator:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         with self._lock:
             cached = self._prepare(tokens)
+            self.prompt_tokens_read += len(tokens) - cached
             if stats is not None:
                 stats.update(prompt_tokens=len(tokens), cached_tokens=cached)
             reply = self.llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0)
@@ -217,6 +222,7 @@ class LlamaCppGenerator:
 
         with self._lock:
             cached = self._prepare(tokens)
+            self.prompt_tokens_read += len(tokens) - cached
             for _ in self.llm.generate(tokens, temp=0.0, logits_processor=[capture]):
                 break
             self._remember(tokens, cached)
@@ -403,12 +409,15 @@ class TransformersGenerator:
         self.load_seconds = time.perf_counter() - started
         self.name = where.gguf_file or where.folder.name
         self.sha256 = where.sha256
+        self.prompt_tokens_read = 0  # no cache: every prompt is read whole
         self._lock = threading.Lock()  # one generation at a time: 2 cores, no gain in sharing
 
     def _inputs(self, messages: Messages) -> Any:
-        return self.tokenizer.apply_chat_template(
+        inputs = self.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
+        self.prompt_tokens_read += int(inputs["input_ids"].shape[1])
+        return inputs
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text)["input_ids"]) if text else 0
@@ -483,6 +492,7 @@ class RemoteGenerator:
         self.model = model
         self.name = f"{model} at {self.base}"
         self.sha256: str | None = None
+        self.prompt_tokens_read = 0  # as the server reports its usage
         started = time.perf_counter()
         self.client = httpx.Client(timeout=REMOTE_TIMEOUT_S)
         try:
@@ -532,11 +542,10 @@ class RemoteGenerator:
                         continue
                     chunk = json.loads(data)
                     usage = chunk.get("usage") or {}
-                    if stats is not None and usage:
-                        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
-                        stats.update(
-                            prompt_tokens=usage.get("prompt_tokens", 0), cached_tokens=cached or 0
-                        )
+                    if usage:
+                        prompt, cached = self._count(usage)
+                        if stats is not None:
+                            stats.update(prompt_tokens=prompt, cached_tokens=cached)
                     for choice in chunk.get("choices") or []:
                         piece = (choice.get("delta") or {}).get("content")
                         if piece:
@@ -546,6 +555,7 @@ class RemoteGenerator:
 
     def yes_probability(self, messages: Messages, yes: str, no: str) -> float:
         reply = self._post(self._body(messages, 1, logprobs=True, top_logprobs=TOP_LOGPROBS))
+        self._count(reply.get("usage") or {})
         choice = reply["choices"][0]
         content = ((choice.get("logprobs") or {}).get("content")) or []
         if content:  # the best log-probability of each word's first token
@@ -559,6 +569,13 @@ class RemoteGenerator:
                 return _two_way_softmax(best[yes], best[no])
         said = (choice.get("message") or {}).get("content", "").strip().casefold()
         return 1.0 if said.startswith(yes.casefold()) else 0.0 if said else 0.5
+
+    def _count(self, usage: dict[str, Any]) -> tuple[int, int]:
+        """(prompt tokens, of which cached) from a reply's usage, added to the count read."""
+        prompt = int(usage.get("prompt_tokens") or 0)
+        cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+        self.prompt_tokens_read += prompt - cached
+        return prompt, cached
 
     def count_tokens(self, text: str) -> int:
         return math.ceil(len(text) / CHARS_PER_TOKEN)

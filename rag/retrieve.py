@@ -13,6 +13,7 @@ No reranker: none ships in a pip package that works offline (see README, "Models
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 import bm25s
 import faiss
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
@@ -33,6 +35,9 @@ from rag.types import Hit
 # them: a graph walk that may visit only other rows loses recall when few are allowed.
 EXACT_SUBSET_ROWS = 20_000
 FILTERS_CACHED = 32
+# The vectors of those rows are kept with their filter (copying them out of the HNSW
+# storage cost more than the search), within this many bytes over all cached filters.
+FILTER_VECTOR_BYTES = 256 * 2**20
 RRF_K = 60  # the usual constant of reciprocal rank fusion
 CROSS_LINGUAL_BM25 = 0.5  # chosen on eval/questions.jsonl (MRR 0.814 at 1.0, 0.834 at 0.5)
 
@@ -47,8 +52,7 @@ class Retriever:
     suspect: frozenset[int] = frozenset()  # rows of articles that address an AI reader
     dead: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # removed rows
     dense_params: Any = None  # FAISS search parameters that skip the dead rows
-    # per filter: its live rows, a row mask for BM25 and how FAISS searches them
-    _filtered: dict[ArticleFilter, tuple[np.ndarray, np.ndarray, Any]] = field(default_factory=dict)
+    _filtered: dict[ArticleFilter, Allowed] = field(default_factory=dict)  # oldest first
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -74,33 +78,44 @@ class Retriever:
 
     def allowed_rows(self, only: ArticleFilter) -> np.ndarray | None:
         """The live rows of the articles a filter lets through (None: no filter)."""
-        return self._filter(only)[0] if only.active else None
+        return self._filter(only).rows if only.active else None
 
-    def _filter(self, only: ArticleFilter) -> tuple[np.ndarray, np.ndarray, Any]:
+    def _filter(self, only: ArticleFilter) -> Allowed:
         with self._lock:
             return self._filtered.get(only) or self._add_filter(only)
 
-    def _add_filter(self, only: ArticleFilter) -> tuple[np.ndarray, np.ndarray, Any]:
+    def _add_filter(self, only: ArticleFilter) -> Allowed:
         docs = {d.id for d in self.store.documents.values() if only.matches(d)}
         rows = self.store.chunk_spans.rows_of(docs).astype(np.int64)
         mask = np.zeros(len(self.store.chunks), dtype=bool)
         mask[rows] = True
-        if len(self._filtered) >= FILTERS_CACHED:
+        index = self.store.index
+        if isinstance(index, faiss.IndexHNSW) and len(rows) <= EXACT_SUBSET_ROWS:
+            allowed = Allowed(rows, mask, vectors=index.reconstruct_batch(rows))
+        else:
+            allowed = Allowed(rows, mask, params=_selecting(index, mask))
+        while self._filtered and (
+            len(self._filtered) >= FILTERS_CACHED
+            or sum(a.vector_bytes for a in self._filtered.values()) + allowed.vector_bytes
+            > FILTER_VECTOR_BYTES
+        ):
             self._filtered.pop(next(iter(self._filtered)))
-        self._filtered[only] = (rows, mask, _selecting(self.store.index, rows))
-        return self._filtered[only]
+        self._filtered[only] = allowed
+        return allowed
 
     def _dense(
-        self, query: np.ndarray, depth: int, filtered: tuple[np.ndarray, np.ndarray, Any] | None
+        self, query: np.ndarray, depth: int, allowed: Allowed | None
     ) -> list[tuple[int, float]]:
         """(row, cosine) of the nearest live rows, best first, within the filter."""
         params = self.dense_params
-        if filtered is not None:
-            rows, _, params = filtered
-            if params is None:  # few rows under an approximate index: exact over them
-                sims = self.store.index.reconstruct_batch(rows) @ query[0]
-                best = np.argsort(-sims)[:depth]
-                return [(int(rows[i]), float(sims[i])) for i in best]
+        if allowed is not None:
+            if allowed.vectors is not None:  # few rows under an approximate index: exact
+                # one BLAS thread: OpenBLAS's second one spins on after the product and
+                # made the next question's embedding 2-3x slower on 2 cores (eval.bench_scale)
+                with _blas().limit(limits=1, user_api="blas"):
+                    sims = allowed.vectors @ query[0]
+                return [(int(allowed.rows[i]), float(sims[i])) for i in _largest(sims, depth)]
+            params = allowed.params
         sims, found = self.store.index.search(query, depth, params=params)
         return [(int(r), float(x)) for r, x in zip(found[0], sims[0], strict=True) if r >= 0]
 
@@ -113,7 +128,7 @@ class Retriever:
         only: ArticleFilter = ArticleFilter(),  # noqa: B008 - frozen, never changed
     ) -> list[Hit]:
         filtered = self._filter(only) if only.active else None  # looked up once
-        n = len(self.store.chunks) - len(self.dead) if filtered is None else len(filtered[0])
+        n = len(self.store.chunks) - len(self.dead) if filtered is None else len(filtered.rows)
         if n == 0:
             return []
         query = self.embedder.embed([question], "query")
@@ -135,7 +150,7 @@ class Retriever:
                 scores = self.bm25.get_scores(terms)
                 scores[self.dead] = 0.0
                 if filtered is not None:
-                    scores[~filtered[1]] = 0.0
+                    scores[~filtered.mask] = 0.0
                 for rank, row in enumerate(np.argsort(-scores)[:depth]):
                     if scores[row] > 0:
                         fused[int(row)] = fused.get(int(row), 0.0) + weight / (RRF_K + rank + 1)
@@ -158,20 +173,46 @@ class Retriever:
         return hits
 
 
-def _selecting(index: Any, rows: np.ndarray) -> Any:
-    """Search parameters that keep to `rows`; None when the index is approximate and
-    they are few enough to be searched exactly (see EXACT_SUBSET_ROWS)."""
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _largest(values: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the `n` largest values, largest first (a partial sort)."""
+    if n >= len(values):
+        return np.argsort(-values)
+    top = np.argpartition(-values, n - 1)[:n]
+    return top[np.argsort(-values[top])]
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """A filter's live rows, as a row mask for BM25, and how FAISS searches them:
+    search parameters with a selector, or (few rows under HNSW) their vectors."""
+
+    rows: np.ndarray
+    mask: np.ndarray
+    params: Any = None
+    vectors: np.ndarray | None = None
+
+    @property
+    def vector_bytes(self) -> int:
+        return 0 if self.vectors is None else self.vectors.nbytes
+
+
+def _selecting(index: Any, mask: np.ndarray) -> Any:
+    """Search parameters that keep to the rows of `mask` (a bitmap: one bit test per
+    visited row, where a set of ids costs a hash lookup)."""
+    bits = np.packbits(mask, bitorder="little")
+    allowed = faiss.IDSelectorBitmap(bits)
     if isinstance(index, faiss.IndexHNSW):
-        if len(rows) <= EXACT_SUBSET_ROWS:
-            return None
-        allowed = faiss.IDSelectorBatch(rows)
         # the fewer rows allowed, the wider the walk must be to find k of them
-        ef = int(index.hnsw.efSearch * min(8, index.ntotal / len(rows)))
+        ef = int(index.hnsw.efSearch * min(8, index.ntotal / max(1, int(mask.sum()))))
         params = faiss.SearchParametersHNSW(sel=allowed, efSearch=max(index.hnsw.efSearch, ef))
     else:
-        allowed = faiss.IDSelectorBatch(rows)
         params = faiss.SearchParameters(sel=allowed)
-    params.selectors = (allowed,)  # held here: FAISS keeps a raw pointer to it
+    params.selectors = (allowed, bits)  # held here: FAISS keeps raw pointers to them
     return params
 
 
@@ -179,11 +220,6 @@ def _skipping(index: Any, dead: np.ndarray) -> Any:
     """Search parameters that leave out the dead rows (removed articles), or None."""
     if not len(dead):
         return None
-    removed = faiss.IDSelectorBatch(dead.astype(np.int64))
-    selector = faiss.IDSelectorNot(removed)
-    if isinstance(index, faiss.IndexHNSW):
-        params = faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
-    else:
-        params = faiss.SearchParameters(sel=selector)
-    params.selectors = (removed, selector)  # held here: FAISS keeps raw pointers to them
-    return params
+    live = np.ones(index.ntotal, dtype=bool)
+    live[dead] = False
+    return _selecting(index, live)

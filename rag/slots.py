@@ -308,9 +308,55 @@ QUALIFIERS = {
 }
 
 
+# The role someone or something had in an event: who chaired it, hosted it, founded a
+# body, won, was elected. Like a qualifier, a sentence that states one needs a source that
+# states it ("The summit was chaired by James Cleverly" from a passage where he only
+# speaks), and a question that asks who had the role ("Who chaired the summit?") is not
+# answered by a sentence that names someone without it. Verbs and role nouns only:
+# "le président" is a title, "fondée sur" means "based on".
+ROLES = {
+    "chaired": _any(
+        r"\b(?:chair(?:s|ed|ing|man|men|woman|women|person)?|presid(?:es|ed|ing)"
+        r"|présid(?:e|é|ée|ées|és|ait|aient|era|eront|er|ant)|présidence)\b"
+    ),
+    "hosted": _any(
+        r"\b(?:host(?:s|ed|ing)?|accueill\w*|organi[sz](?:e|es|ed|ing|er|ers|ateurs?|atrices?)"
+        r"|organis(?:é|ée|és|ées|ait|aient|era|eront|ent))\b"
+    ),
+    "founded": _any(
+        r"\b(?:(?:co-?)?found(?:ed|er|ers|ing)|(?:co)?fondat(?:eur|eurs|rice|rices))\b",
+        r"\b(?:co)?fond(?:é|ée|és|ées|er|ait|aient)\b(?!\s+sur\b)",
+    ),
+    "won": _any(r"\b(?:won|wins|winners?|remport\w*|vainqueurs?|lauréate?s?)\b"),
+    "elected": _any(r"\b(?:(?:re-?)?elected|(?:ré)?élue?s?)\b"),
+}
+# The role asked is the question's own verb: right after the question word ("Who
+# chaired", "Qui a présidé", "Quel pays accueillera", "Which company won") or a passive
+# participle that ends it ("When was the group founded?", "… a-t-il été fondé ?"). A role
+# that only describes the event ("the summit organised by London") is not asked.
+_ROLE_ASKED = re.compile(
+    r"^\s*(?:who|qui|(?:which|what|quel(?:le)?s?)\s+[\w’'-]+)\s+"
+    r"(?:(?:a|ont|avait|avaient|has|have|had|was|were|will|would|is|va|vont|sera|seront)"
+    r"\s+(?:été\s+|be\s+|been\s+)?)?(?P<verb>[\w’'-]+)",
+    re.IGNORECASE,
+)
+_PASSIVE_LAST = re.compile(
+    r"\b(?:was|were|is|are|been|été|est|sont)\b.*?\s(?P<verb>[\w’'-]+)\s*\?\s*$", re.IGNORECASE
+)
+
+
 def qualifiers(text: str) -> set[str]:
-    """Which of QUALIFIERS a text says."""
-    return {name for name, pattern in QUALIFIERS.items() if pattern.search(text)}
+    """Which of QUALIFIERS and ROLES a text says."""
+    said = {name for name, pattern in QUALIFIERS.items() if pattern.search(text)}
+    return said | {name for name, pattern in ROLES.items() if pattern.search(text)}
+
+
+def asked_roles(question: str) -> set[str]:
+    """The role the question asks about ("Who chaired…?" → chaired), if any."""
+    verbs = [
+        m.group("verb") for m in (_ROLE_ASKED.match(question), _PASSIVE_LAST.search(question)) if m
+    ]
+    return {name for name, pattern in ROLES.items() for verb in verbs if pattern.fullmatch(verb)}
 
 
 # "the latest report", "le dernier bilan"; not "last week" nor "how long did it last"
@@ -327,9 +373,16 @@ def asks_latest(question: str) -> bool:
 
 
 def asked_qualifiers(question: str) -> set[str]:
-    """The qualifiers an answer must say; "the most recent" is the articles' dates' to
-    settle, not a word the answer needs."""
-    return qualifiers(question) - ({"most"} if asks_latest(question) else set())
+    """The qualifiers and the role an answer must say; "the most recent" is the articles'
+    dates' to settle, and a role that describes the event is no question of its own."""
+    said = qualifiers(question) - set(ROLES) - ({"most"} if asks_latest(question) else set())
+    return said | asked_roles(question)
+
+
+def stated_roles(question: str) -> set[str]:
+    """The roles a question states without asking them ("the summit organised by
+    London"): an answer may repeat them."""
+    return qualifiers(question) & set(ROLES) - asked_roles(question)
 
 
 def asked_stems(question: str) -> set[str]:

@@ -90,6 +90,10 @@ class Timings:
     tokens_per_s: float | None = None
     prompt_tokens: int = 0
     cached_prompt_tokens: int = 0
+    # every model call for this question (checks, answer): tokens read, cached ones not;
+    # against the tokens of the question, its extracts and the answer's task
+    prompt_tokens_read: int = 0
+    reading_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class ScriptedGenerator:
     name = "scripted"
     sha256 = None
     load_seconds = 0.0
+    prompt_tokens_read = 0
 
     def __init__(self, reply: str, judge: float = 0.9, sentence_judge: float = 0.9) -> None:
         self.reply = reply
@@ -291,14 +292,25 @@ def test_no_sentence_of_the_asked_kind_says_what_is_missing_without_the_model(
 
 
 def test_weak_evidence_shows_passages_not_an_answer_first(sample_settings) -> None:
-    # the page's own off-topic example: its evidence (about 0.80) is below the bar an
-    # instant answer must clear, so the first state lists passages and answers nothing
+    # off-topic: its evidence (about 0.80) is below the bar an instant answer must
+    # clear, so the first state lists passages and answers nothing
     assistant, _ = _scripted(sample_settings, "Wu Zhaohui [1].", sentence_judge=0.05)
-    events = _events(assistant, "Who won the 2022 World Cup?")
+    events = _events(assistant, "Who is the CEO of Tesla?")
     answers = [e for e in events if isinstance(e, Answer)]
     assert all(a.mode in ("reading", "refusal", "missing") for a in answers)
     assert answers[0].mode == "reading" and not answers[0].final
     assert answers[-1].refused
+
+
+def test_a_role_no_sentence_says_is_missing_at_once(sample_settings) -> None:
+    # the page's own off-topic example (dev q51): no sentence says who won anything, so
+    # the reply says so before the model is asked; nothing is shown as an answer
+    assistant, generator = _scripted(sample_settings, "Wu Zhaohui [1].")
+    answers = [
+        e for e in _events(assistant, "Who won the 2022 World Cup?") if isinstance(e, Answer)
+    ]
+    assert len(answers) == 1 and answers[0].final and answers[0].refused
+    assert answers[0].mode in ("refusal", "missing") and not generator.judged
 
 
 def test_a_question_about_several_articles_gets_a_phrase_from_each(sample_settings) -> None:

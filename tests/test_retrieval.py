@@ -77,11 +77,16 @@ def test_a_filter_keeps_to_its_articles_and_still_fills_the_top_k(
     assert not retriever.search("Genève", 5, only=ArticleFilter(outlet="AFP"))
 
 
-def test_filtered_search_is_exact_under_an_approximate_index(fresh_settings) -> None:
+@pytest.mark.parametrize("exact_up_to", [20_000, 0])  # the rows' own vectors; FAISS's bitmap
+def test_filtered_search_is_exact_under_an_approximate_index(
+    fresh_settings, monkeypatch, exact_up_to: int
+) -> None:
     """HNSW with a filter: the same passages as exact search over the allowed rows."""
+    from rag import retrieve
     from rag.config import SAMPLE_CORPUS
     from rag.store import build_index
 
+    monkeypatch.setattr(retrieve, "EXACT_SUBSET_ROWS", exact_up_to)
     settings = fresh_settings.replace(index_type="hnsw")
     build_index([SAMPLE_CORPUS], settings)
     retriever = Assistant(settings).retriever()

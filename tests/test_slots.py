@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag.slots import (
+    asked_qualifiers,
     asked_slot,
     corrects_premise,
     fillers,
@@ -13,6 +14,7 @@ from rag.slots import (
     holds_kind,
     qualifiers,
     restates,
+    stated_roles,
 )
 
 
@@ -193,3 +195,34 @@ def test_a_shown_phrase_holds_the_kind_its_sentence_says_the_rest() -> None:
 def test_a_bound_is_not_a_superlative() -> None:
     assert not qualifiers("China has at least 130 models, at most 140.")
     assert qualifiers("Which company launched the most models?") == {"most"}
+
+
+CLEVERLY = (
+    "La Chine a accepté l'invitation de la Grande-Bretagne, après la visite à Pékin du plus "
+    "haut diplomate britannique James Cleverly en août."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "stated"),
+    [
+        ("Who chaired the AI safety summit in Britain?", {"chaired"}, set()),  # dev q65
+        ("Qui a présidé le sommet ?", {"chaired"}, set()),
+        ("Who won the 2022 World Cup?", {"won"}, set()),
+        ("In what year was the Shaikh Group founded?", {"founded"}, set()),
+        ("En quelle année le groupe a-t-il été fondé ?", {"founded"}, set()),
+        # a role that describes the event is not the question's
+        ("Qui Londres a-t-il invité au sommet organisé à Bletchley Park ?", set(), {"hosted"}),
+        ("La coopération doit être fondée sur quels principes ?", set(), set()),  # "based on"
+        ("Who is the president of China?", set(), set()),  # a title, not a role verb
+    ],
+)
+def test_the_role_a_question_asks(question: str, asked: set[str], stated: set[str]) -> None:
+    assert asked_qualifiers(question) == asked
+    assert stated_roles(question) == stated
+
+
+def test_a_role_asked_must_be_said() -> None:
+    question = "Who chaired the AI safety summit in Britain?"
+    assert not fills(asked_slot(question), CLEVERLY, question)
+    assert fills(asked_slot(question), "Le sommet était présidé par Rishi Sunak.", question)

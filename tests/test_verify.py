@@ -173,3 +173,20 @@ def test_a_superlative_or_next_needs_a_source_that_says_it(assistant: Assistant)
     summit = "La Grande-Bretagne réunira des experts les 1er et 2 novembre pour un sommet."
     nxt, _ = check_claim("Le prochain sommet sera en Grande-Bretagne.", [summit], embedder, 0.8)
     assert not nxt.supported and "next" in nxt.reason
+
+
+def test_a_role_needs_a_source_that_says_it(assistant: Assistant) -> None:
+    """Dev q65: "chaired by James Cleverly" from a passage where he only visits Beijing;
+    a role the question itself states may be repeated."""
+    embedder = assistant.retriever().embedder
+    passage = (
+        "La Chine a accepté l'invitation de la Grande-Bretagne à participer au sommet, après "
+        "la visite à Pékin du plus haut diplomate britannique James Cleverly en août."
+    )
+    chaired = "The summit was chaired by James Cleverly."
+    support, _ = check_claim(chaired, [passage], embedder, 0.8)
+    assert not support.supported and "chaired" in support.reason
+    question = "Who visited Beijing before the summit organised by Britain?"
+    echo = "James Cleverly visited Beijing before the summit organised by Britain."
+    repeated, _ = check_claim(echo, [passage], embedder, 0.8, None, None, question)
+    assert "hosted" not in repeated.reason
