@@ -8,6 +8,7 @@ loading code, its prompt cache, and the transformers path for a GGUF.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -140,11 +141,20 @@ def test_llama_cpp_reuses_the_instructions_of_each_language() -> None:
     french = answer_messages(Path("prompts"), "fr", "Où ?", passages, "c0ffee")
     english = answer_messages(Path("prompts"), "en", "Where?", passages, "c0ffee")
     runs = []
+    read_before = generator.prompt_tokens_read
     for messages in (french, english, french, english):
         stats: dict[str, int] = {}
         text = "".join(generator.stream(messages, 12, stats))
         runs.append((stats["prompt_tokens"], stats["cached_tokens"], text))
     assert all(text.strip() for _, _, text in runs)
+    # what a question costs: the prompt tokens read, those found in a cache left out
+    assert generator.prompt_tokens_read - read_before == sum(p - c for p, c, _ in runs)
+    unseen = answer_messages(Path("prompts"), "fr", f"Où ? {uuid.uuid4()}", passages, "c0ffee")
+    stats = {}
+    read_before = generator.prompt_tokens_read
+    list(generator.stream(unseen, 4, stats))
+    read = generator.prompt_tokens_read - read_before
+    assert read == stats["prompt_tokens"] - stats["cached_tokens"] > 0
     # after one question per language, each language's whole prompt is in a cache
     assert runs[2][1] >= runs[2][0] - 1 and runs[3][1] >= runs[3][0] - 1
     assert 0.0 < generator.yes_probability(french, "oui", "non") < 1.0
