@@ -345,10 +345,13 @@ _PASSIVE_LAST = re.compile(
 )
 
 
+def _said(patterns: dict[str, re.Pattern[str]], text: str) -> set[str]:
+    return {name for name, pattern in patterns.items() if pattern.search(text)}
+
+
 def qualifiers(text: str) -> set[str]:
     """Which of QUALIFIERS and ROLES a text says."""
-    said = {name for name, pattern in QUALIFIERS.items() if pattern.search(text)}
-    return said | {name for name, pattern in ROLES.items() if pattern.search(text)}
+    return _said(QUALIFIERS, text) | _said(ROLES, text)
 
 
 def asked_roles(question: str) -> set[str]:
@@ -375,14 +378,14 @@ def asks_latest(question: str) -> bool:
 def asked_qualifiers(question: str) -> set[str]:
     """The qualifiers and the role an answer must say; "the most recent" is the articles'
     dates' to settle, and a role that describes the event is no question of its own."""
-    said = qualifiers(question) - set(ROLES) - ({"most"} if asks_latest(question) else set())
+    said = _said(QUALIFIERS, question) - ({"most"} if asks_latest(question) else set())
     return said | asked_roles(question)
 
 
 def stated_roles(question: str) -> set[str]:
     """The roles a question states without asking them ("the summit organised by
     London"): an answer may repeat them."""
-    return qualifiers(question) & set(ROLES) - asked_roles(question)
+    return _said(ROLES, question) - asked_roles(question)
 
 
 def asked_stems(question: str) -> set[str]:
