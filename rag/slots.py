@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from rag.chunking import split_sentences
@@ -158,9 +160,12 @@ def asked_slot(question: str) -> Slot:
     across = bool(_ACROSS.search(question))
     if _DESCRIPTION.search(question):  # "what kind of organisation": a description
         return Slot("open", "", across)
-    for kind, pattern in _ASKS:
-        if pattern.search(question):
-            return Slot(kind, _granularity(question) if kind == "date" else "", across)
+    # the question word that comes first is the one asked: "Which newspaper reported who
+    # would lead…" asks for a newspaper
+    found = [(m.start(), i) for i, (_, p) in enumerate(_ASKS) if (m := p.search(question))]
+    if found:
+        kind = _ASKS[min(found)[1]][0]
+        return Slot(kind, _granularity(question) if kind == "date" else "", across)
     if _YES_NO.search(question.strip()) and not _QUESTION_WORD.search(question):
         return Slot("yesno", "", across)
     return Slot("open", "", across)
@@ -460,6 +465,31 @@ _LEADING_STOPWORD = re.compile(  # "Par Laurie Chen", "C'est Karine Deschamps"
 )
 
 
+def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, int]]:
+    """Names that may be a person or, with `bodies`, an organisation: not a country or a
+    city ("Royaume-Uni" negotiated nothing; "Beijing" is nobody)."""
+    return [(s, e) for s, e in names(text, question, bodies) if not is_place(text[s:e])]
+
+
+def is_place(phrase: str) -> bool:
+    """Whether `phrase` is a country, region or large city named in `data/places.txt`."""
+    return _place_key(phrase) in _places()
+
+
+def _place_key(phrase: str) -> str:
+    return " ".join(re.split(r"[\s'’-]+", fold(phrase).strip(" .,;:")))
+
+
+PLACES_FILE = Path(__file__).parent / "data" / "places.txt"
+
+
+@cache
+def _places() -> frozenset[str]:
+    lines = PLACES_FILE.read_text(encoding="utf-8").splitlines()
+    spellings = (x for line in lines if not line.startswith("#") for x in line.split("|"))
+    return frozenset(_place_key(x) for x in spellings if x.strip())
+
+
 def group_nouns(text: str, question: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
     """Words naming people, bodies or countries as a group that add to the question."""
     return [(m.start(), m.end()) for m in pattern.finditer(text) if new_terms(m.group(0), question)]
@@ -626,7 +656,7 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
     reason, an open or a yes/no question, the whole text when it adds what is asked."""
     if slot.kind in ("person", "organisation"):
         bodies = slot.kind == "organisation"
-        return names(text, question, bodies) or group_nouns(text, question, _GROUP_PEOPLE)
+        return agents(text, question, bodies) or group_nouns(text, question, _GROUP_PEOPLE)
     if slot.kind == "place":
         return places(text, question) or group_nouns(text, question, _GROUP_PLACES)
     if slot.kind == "date":
@@ -662,10 +692,26 @@ def negates(text: str) -> bool:
 def corrects_premise(text: str, question: str) -> bool:
     """A reply that denies what the question assumes and says what is so instead ("It
     was not in Paris: the talks took place in Geneva")."""
-    if not negates(text):
-        return False
+    if not any(_denies_asked(clause, question) for clause in _NEGATED.findall(text)):
+        return False  # a denial of something else: "n'a pas donné beaucoup de détails"
     shared = set(content_terms(text)) & asked_stems(question)  # about the question's subject
     return len(shared) >= 2 and len(new_terms(text, question) - _LIGHT) >= 2
+
+
+# a negation and the words it denies, up to the clause's end: "ne pas inviter la Chine"
+_NEGATED = re.compile(
+    r"\b(?:not|never|no longer|rather than|instead of|ne|n[’']|jamais|plutôt que)\b"
+    r"((?:[\s’']+[^\W\d_]+){1,6})",
+    re.IGNORECASE,
+)
+
+
+def _denies_asked(clause: str, question: str) -> bool:
+    """Whether the denied words hold one the question asks about (its first four letters
+    in either language: "inviter" for "invitation", "négociera" for "negotiate")."""
+    asked = {w[:4] for w in words(question) if len(w) > 3 and w not in STOPWORDS}
+    asked -= {w[:4] for w in _LIGHT}
+    return any(w[:4] in asked for w in words(clause) if len(w) > 3 and w not in STOPWORDS)
 
 
 _MISSING_KEYS: dict[str, str] = {

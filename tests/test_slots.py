@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 
 from rag.slots import (
+    agents,
     asked_qualifiers,
     asked_slot,
     corrects_premise,
     fillers,
     fills,
     holds_kind,
+    is_place,
     qualifiers,
     restates,
     stated_roles,
@@ -41,6 +43,12 @@ from rag.slots import (
         ("Pourquoi la Chine restructure-t-elle son ministère des Sciences ?", "reason", ""),
         ("Did Google DeepMind take part in the confidential discussions?", "yesno", ""),
         ("Quelle initiative la délégation chinoise a-t-elle promue ?", "open", ""),
+        # the first question word is the one asked (test q115)
+        (
+            "Which newspaper reported who would lead the US delegation to the Geneva talks?",
+            "organisation",
+            "",
+        ),
     ],
 )
 def test_the_asked_slot(question: str, kind: str, granularity: str) -> None:
@@ -105,6 +113,15 @@ def test_a_filler_of_the_asked_kind(question: str, text: str, filler: str) -> No
         ("Qui représente la Chine ?", "La Chine a accepté l'invitation."),
         # a date the question already gives
         ("What happened on 18 October?", "le 18 octobre"),
+        # a country negotiates nothing and a city is nobody (test q34, q79)
+        (
+            "Quelle organisation a négocié les pourparlers ?",
+            "La délégation chinoise au Sommet organisé au Royaume-Uni a appelé aux échanges.",
+        ),
+        (
+            "Qui dirige la délégation chinoise ?",
+            "Le Forum s'est tenu à Beijing le 18 octobre, selon Pékin.",
+        ),
     ],
 )
 def test_a_wrong_type_phrase_fills_nothing(question: str, text: str) -> None:
@@ -135,6 +152,38 @@ def test_a_correction_of_the_premise_fills_any_slot() -> None:
     assert corrects_premise(correction, question)
     assert fills(asked_slot(question), correction, question)
     assert not corrects_premise("China did not refuse to attend the summit.", question)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        # test q80 and q66, unanswerable: the spokesman's silence denies nothing asked
+        (
+            "How long did the China-US government talks in Geneva last?",
+            "Commentant les discussions de mardi, le porte-parole du ministère chinois des "
+            "Affaires étrangères, Wang Wenbin, n'a pas donné beaucoup de détails, mais a "
+            "réitéré que la réunion concrétise les accords communs.",
+        ),
+        # test q63, unanswerable: China's reserve on other initiatives is not the venue
+        (
+            "Dans quel lieu précis du Royaume-Uni le sommet sur la sécurité de l'IA se tient-il ?",
+            "Si la Chine ne s'est pas jointe à toutes les initiatives multilatérales en faveur "
+            "de la sécurité de l'IA, elle a exprimé un sentiment de collaboration.",
+        ),
+    ],
+)
+def test_a_denial_of_something_else_corrects_no_premise(question: str, sentence: str) -> None:
+    assert not corrects_premise(sentence, question)
+
+
+def test_a_denial_of_what_the_question_asks_corrects_it() -> None:
+    # dev q85: China did not refuse; Britain judged that not inviting it would backfire
+    question = "Pourquoi la Chine a-t-elle refusé l'invitation de la Grande-Bretagne au sommet ?"
+    sentence = (
+        "“Mais finalement, il a été estimé que ne pas inviter la Chine serait "
+        "contre-productif”, a indiqué la source."
+    )
+    assert corrects_premise(sentence, question)
 
 
 @pytest.mark.parametrize(
@@ -226,3 +275,13 @@ def test_a_role_asked_must_be_said() -> None:
     question = "Who chaired the AI safety summit in Britain?"
     assert not fills(asked_slot(question), CLEVERLY, question)
     assert fills(asked_slot(question), "Le sommet était présidé par Rishi Sunak.", question)
+
+
+def test_places_are_known_in_both_languages_and_only_as_whole_names() -> None:
+    assert is_place("Royaume-Uni") and is_place("United Kingdom") and is_place("Pékin.")
+    assert is_place("Beijing") and is_place("Genève") and is_place("Geneva")
+    assert not is_place("Washington Post") and not is_place("Shaikh Group")
+    # the organisation beside a country is still found
+    sentence = "Les pourparlers au Royaume-Uni ont été négociés par le Shaikh Group."
+    found = [sentence[s:e] for s, e in agents(sentence, "Quelle organisation ?", bodies=True)]
+    assert [x.rstrip(".") for x in found] == ["Shaikh Group"]

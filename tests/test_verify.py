@@ -190,3 +190,40 @@ def test_a_role_needs_a_source_that_says_it(assistant: Assistant) -> None:
     echo = "James Cleverly visited Beijing before the summit organised by Britain."
     repeated, _ = check_claim(echo, [passage], embedder, 0.8, None, None, question)
     assert "hosted" not in repeated.reason
+
+
+def test_a_place_the_question_gives_may_be_repeated_from_the_article(assistant: Assistant) -> None:
+    """Test q115: the extract names the delegation's head; "Genève" is two sentences away
+    in the same article. A place the article never names, or a person the question
+    brings, is still an invention."""
+    embedder = assistant.retriever().embedder
+    question = "Which newspaper reported who would lead the US delegation to the Geneva talks?"
+    extract = (
+        "Selon le Washington Post, la délégation américaine sera dirigée par Seth Center, "
+        "envoyé adjoint du Département d'État pour les technologies critiques et émergentes."
+    )
+    article = [_source(assistant, "002_320ec093cdc6cb77.txt")]
+    claim = (
+        "The Washington Post reported that Seth Center would lead the US delegation "
+        "to the Geneva talks."
+    )
+    alone, _ = check_claim(claim, [extract], embedder, 0.8, 0.8, [Source()], question)
+    assert not alone.supported and "geneva" in alone.reason
+    found, _ = check_claim(claim, [extract], embedder, 0.8, 0.8, article, question)
+    assert "geneva" not in found.reason
+    paris = question.replace("Geneva", "Paris")
+    moved, _ = check_claim(
+        claim.replace("Geneva", "Paris"), [extract], embedder, 0.8, 0.8, article, paris
+    )
+    assert not moved.supported and "paris" in moved.reason
+    person = "Did Liu Wei say who would lead the US delegation?"  # Liu Wei is in the article
+    named, _ = check_claim(
+        "Liu Wei said that Seth Center would lead the US delegation.",
+        [extract],
+        embedder,
+        0.8,
+        0.8,
+        article,
+        person,
+    )
+    assert not named.supported and "liu" in named.reason
