@@ -454,8 +454,25 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
                 continue  # "L’ancien Premier", "Affaires", "IA"; for a person, "Sommet"
             if not bodies and _ARTICLE_BEFORE.search(sentence[:start]):
                 continue  # "la Grande-Bretagne", "les États-Unis": a person takes no article
-            found.append((s + start, s + m.end()))
+            end = m.end()
+            alone = run_words == [fold(sentence[start:end])]
+            if bodies and alone and run_words[0] in _INSTITUTION:
+                end += _lower_tail(sentence[end:])  # "Académie chinoise des sciences"
+            found.append((s + start, s + end))
     return found
+
+
+# French capitalises an institution's first word only: its name goes on in lower case
+# up to a comma or a conjunction ("l'Académie chinoise des sciences, Alibaba et…")
+_LOWER_TAIL = re.compile(
+    r"(?: (?:(?:de|des|du|la|le|l['’]|d['’]) ?)*"
+    r"(?!(?:et|and|a|ont|qui|que|est|sont|of|de|des|du|la|le)\b)[a-zà-ÿ][\w-]+){1,4}"
+)
+
+
+def _lower_tail(rest: str) -> int:
+    m = _LOWER_TAIL.match(rest)
+    return m.end() if m else 0
 
 
 _ARTICLE_BEFORE = re.compile(r"(?:\b(?:le|la|les|du|des|au|aux|the)\s+|\b[lL]['’])$", re.I)
@@ -467,8 +484,87 @@ _LEADING_STOPWORD = re.compile(  # "Par Laurie Chen", "C'est Karine Deschamps"
 
 def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, int]]:
     """Names that may be a person or, with `bodies`, an organisation: not a country or a
-    city ("Royaume-Uni" negotiated nothing; "Beijing" is nobody)."""
-    return [(s, e) for s, e in names(text, question, bodies) if not is_place(text[s:e])]
+    city ("Royaume-Uni" negotiated nothing; "Beijing" is nobody), not a news agency's
+    credit ("(Reuters)") unless an outlet is asked, and not a name its sentence ties to
+    another country than the one asked ("which Chinese companies": not "OpenAI, …, qui
+    représentent les États-Unis")."""
+    asked = asked_nation(question)
+    credits = not _ASKS_OUTLET.search(question)
+    byline = _BYLINE.match(text)
+    return [
+        (s, e)
+        for s, e in names(text, question, bodies)
+        if not is_place(text[s:e])
+        and not (credits and text[:s].endswith("(") and text[e : e + 1] == ")")
+        and not (byline and e <= byline.end() and not _ASKS_AUTHOR.search(question))
+        and (asked is None or nation_near(text, s, e) in (None, asked))
+    ]
+
+
+_ASKS_OUTLET = re.compile(
+    r"\b(?:agen(?:cy|ce)|outlets?|newspapers?|journa(?:l|ux)|médias?|media)\b", re.IGNORECASE
+)
+_BYLINE = re.compile(
+    r"^\s*(?:par|by) [^\n]{2,80}\n", re.IGNORECASE
+)  # "Par Laurie Chen et Brenda Goh"
+_ASKS_AUTHOR = re.compile(
+    r"\b(?:wrote|written|writ|author|auteur|autrice|écrit|signé|signed|byline|journalist"
+    r"|journaliste|reporters?|edited|édité)\w*",
+    re.IGNORECASE,
+)
+# Words naming a country or its people (folded), and the country: a name is tied to
+# the nearest one in its sentence. Cities are left out: "the Geneva talks" are no
+# one's nationality.
+_NATION_WORDS = {
+    "cn": "chine china chinois chinoise chinoises chinese",
+    "us": "etats-unis americain americaine americains americaines american americans",
+    "gb": "royaume-uni grande-bretagne britain britannique britanniques british",
+    "eu": "europe europeen europeenne europeens europeennes european europeans",
+    "fr": "france francais francaise francaises french",
+    "ch": "suisse suisses switzerland swiss",
+    "jp": "japon japan japonais japonaise japonaises japanese",
+    "ru": "russie russia russe russes russian russians",
+    "in": "inde india indien indienne indiens indiennes indian indians",
+    "de": "allemagne germany allemand allemande allemands allemandes german germans",
+}
+_NATION_OF = {w: key for key, ws in _NATION_WORDS.items() for w in ws.split()}
+_NATION = re.compile(
+    r"\b(?:" + "|".join(sorted(map(re.escape, _NATION_OF), key=len, reverse=True)) + r")\b"
+)
+_NATION_ABBREVIATIONS = {"US": "us", "U.S.": "us", "USA": "us", "UK": "gb", "EU": "eu"}
+_NATION_ABBREVIATION = re.compile(r"\b(?:US|U\.S\.|USA|UK|EU)(?![\w.])")  # capitals only
+NATION_REACH = 60  # characters: "les principales entreprises chinoises … telles que ByteDance"
+
+
+def asked_nation(question: str) -> str | None:
+    """The country of the asked noun: "Quelles entreprises technologiques chinoises…",
+    "Which Chinese leaders…" (the five words after the question word)."""
+    pattern = r"\b(?:[Ww]hich|[Ww]hat|[Qq]uel(?:le)?s?|[Ll]esquel(?:le)?s)((?:\s+[\w.'’-]+){1,5})"
+    m = re.search(pattern, question)
+    found = {key for _, _, key in _nation_words(m.group(1))} if m else set()
+    return found.pop() if len(found) == 1 else None
+
+
+def _nation_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, country) of each nationality or country word of `text`."""
+    found = [(m.start(), m.end(), _NATION_OF[m.group(0)]) for m in _NATION.finditer(fold(text))]
+    abbreviations = _NATION_ABBREVIATION.finditer(text)
+    return found + [(m.start(), m.end(), _NATION_ABBREVIATIONS[m.group(0)]) for m in abbreviations]
+
+
+def nation_near(text: str, start: int, end: int) -> str | None:
+    """The country of the nationality or country word nearest to text[start:end] in its
+    text, within NATION_REACH characters; None when there is none."""
+    if len(fold(text)) != len(text):  # a ligature changed the offsets: do not guess
+        return None
+    best: tuple[int, str] | None = None
+    for m_start, m_end, key in _nation_words(text):
+        if m_start < end and m_end > start:
+            continue  # inside the name itself
+        gap = start - m_end if m_end <= start else m_start - end
+        if gap <= NATION_REACH and (best is None or gap < best[0]):
+            best = (gap, key)
+    return best[1] if best else None
 
 
 def is_place(phrase: str) -> bool:

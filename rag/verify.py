@@ -30,7 +30,16 @@ import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
-from rag.slots import NAME_RUN, is_place, negates, qualifiers, stated_roles
+from rag.slots import (
+    NAME_RUN,
+    asked_nation,
+    is_place,
+    nation_near,
+    negates,
+    qualifiers,
+    stated_roles,
+)
+from rag.slots import names as slot_names
 from rag.text import ALIASES, CITATION, COUNT_WORDS, STOPWORDS, detect_language, fold, stem, words
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -185,6 +194,11 @@ def check_claim(
         return Support(
             False, best, f"name not in source: {', '.join(sorted(missing_names))}"
         ), best_spans
+    foreign = _tied_elsewhere(claim, passages, question)
+    if foreign:  # "les entreprises chinoises … OpenAI", where OpenAI "représente les États-Unis"
+        return Support(
+            False, best, f"the source ties them to another country: {', '.join(foreign)}"
+        ), best_spans
     overclaim = qualifiers(claim) - qualifiers(joined) - stated_roles(question)
     if overclaim:  # "the largest", "the next", "the only", "chaired": the source must say so too
         return Support(
@@ -231,6 +245,25 @@ def _full_names(
         in_passage = any(stem(w) in passage_stems for w in known)
         if gaps and in_passage and any(" ".join(run) in a for a in folded):
             found |= gaps
+    return found
+
+
+def _tied_elsewhere(claim: str, passages: list[str], question: str) -> list[str]:
+    """Names of the claim, for a question about one country's people or bodies, that
+    every cited passage ties to another country."""
+    asked = asked_nation(question)
+    if asked is None:
+        return []
+    found = []
+    for start, end in slot_names(claim, question, bodies=True):
+        name = claim[start:end].rstrip(".")
+        ties = [
+            nation_near(p, m.start(), m.end())
+            for p in passages
+            for m in re.finditer(re.escape(name), p)
+        ]
+        if ties and all(t not in (None, asked) for t in ties):
+            found.append(name)
     return found
 
 

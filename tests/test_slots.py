@@ -7,6 +7,7 @@ import pytest
 
 from rag.slots import (
     agents,
+    asked_nation,
     asked_qualifiers,
     asked_slot,
     corrects_premise,
@@ -285,3 +286,51 @@ def test_places_are_known_in_both_languages_and_only_as_whole_names() -> None:
     sentence = "Les pourparlers au Royaume-Uni ont été négociés par le Shaikh Group."
     found = [sentence[s:e] for s, e in agents(sentence, "Quelle organisation ?", bodies=True)]
     assert [x.rstrip(".") for x in found] == ["Shaikh Group"]
+
+
+OPENAI_SENTENCE = (
+    "Les entreprises OpenAI, Anthropic et Cohere, qui représentent les États-Unis, ont "
+    "participé aux côtés de délégués chinois de l'université de Tsinghua, selon le "
+    "Financial Times."
+)
+
+
+def test_a_name_tied_to_another_country_is_not_the_asked_countrys() -> None:
+    """Dev q92: "which Chinese tech companies" is not answered by OpenAI, which the
+    article says represents the United States; Tsinghua, beside "chinois", may be."""
+    question = "Quelles entreprises technologiques chinoises sont citées dans les articles ?"
+    assert asked_nation(question) == "cn"
+    found = [OPENAI_SENTENCE[s:e] for s, e in agents(OPENAI_SENTENCE, question, bodies=True)]
+    assert "OpenAI" not in found and "Cohere" not in found and "Tsinghua" in found
+    # without a country in the asked noun, nothing is filtered
+    plain = "Quelles entreprises ont participé aux discussions ?"
+    assert asked_nation(plain) is None
+    assert "OpenAI" in [OPENAI_SENTENCE[s:e] for s, e in agents(OPENAI_SENTENCE, plain, True)]
+    # two countries in the asked noun phrase: no guess
+    assert asked_nation("Which US companies met Chinese experts?") is None
+
+
+def test_a_credit_or_a_byline_is_no_answer_unless_asked() -> None:
+    """Dev q09: the companies joining Wu were shown as "Reuters", the agency's credit."""
+    lead = (
+        "Par Laurie Chen et Brenda Goh\n\nBEIJING/SHANGHAI (Reuters) – La Chine enverra "
+        "Wu Zhaohui à un sommet mondial sur l’intelligence artificielle."
+    )
+    asked = "Quelles entreprises accompagneront Wu Zhaohui au sommet selon une source ?"
+    assert agents(lead, asked, bodies=True) == []
+    assert "Reuters" in [lead[s:e] for s, e in agents(lead, "Which agency reported it?", True)]
+    wrote = [lead[s:e] for s, e in agents(lead, "Who wrote the report on Wu Zhaohui?")]
+    assert wrote == ["Laurie Chen", "Brenda Goh"]
+
+
+def test_an_institutions_name_goes_on_in_lower_case() -> None:
+    """Dev q09: the companies joining Wu; the shown phrase was the bare "Académie"."""
+    sentence = (
+        "Wu sera rejoint par des représentants d’organismes universitaires, dont "
+        "l’Académie chinoise des sciences, Alibaba et Tencent, selon l’une des sources."
+    )
+    found = [sentence[s:e] for s, e in agents(sentence, "Quelles entreprises ?", bodies=True)]
+    assert found[:3] == ["Académie chinoise des sciences", "Alibaba", "Tencent"]
+    un = "Le Conseil de sécurité de l’ONU s'est réuni."
+    named = [un[s:e] for s, e in agents(un, "Quels organes ?", bodies=True)]
+    assert named == ["Conseil de sécurité", "ONU"]

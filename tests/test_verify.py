@@ -227,3 +227,28 @@ def test_a_place_the_question_gives_may_be_repeated_from_the_article(assistant: 
         person,
     )
     assert not named.supported and "liu" in named.reason
+
+
+def test_names_the_source_ties_to_another_country(assistant: Assistant) -> None:
+    """Dev q92: the model listed OpenAI, Anthropic and Cohere as Chinese companies; the
+    extract says they represent the United States."""
+    embedder = assistant.retriever().embedder
+    question = "Quelles entreprises technologiques chinoises sont citées dans les articles ?"
+    extract = (
+        "Les entreprises OpenAI, Anthropic et Cohere, qui représentent les États-Unis, ont "
+        "participé aux côtés de délégués chinois de l'université de Tsinghua."
+    )
+    claim = "Les entreprises chinoises citées sont OpenAI, Anthropic et Cohere."
+    wrong, _ = check_claim(claim, [extract], embedder, 0.8, 0.8, None, question)
+    assert not wrong.supported and "another country" in wrong.reason
+    plain = "Quelles entreprises ont participé aux discussions ?"
+    right, _ = check_claim(
+        "Les entreprises OpenAI, Anthropic et Cohere ont participé.",
+        [extract],
+        embedder,
+        0.8,
+        0.8,
+        None,
+        plain,
+    )
+    assert "another country" not in right.reason
