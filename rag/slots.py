@@ -266,7 +266,8 @@ _GROUP_PEOPLE = re.compile(
     r"\b(?:inventeurs?|inventors?|experts?|chercheurs?|researchers?|responsables|officials"
     r"|délégués|delegates|représentants|representatives|universitaires|academics|diplomates"
     r"|diplomats|entreprises|companies|sociétés|firms|gouvernements?|governments?"
-    r"|participants|dirigeants|leaders|scientifiques|scientists|sources)" + _GROUP_TAIL,
+    r"|participants|dirigeants|leaders|scientifiques|scientists|sources|ambassades?"
+    r"|embass(?:y|ies)|ministères?|ministr(?:y|ies))" + _GROUP_TAIL,
     re.IGNORECASE,
 )
 _GROUP_PLACES = re.compile(
@@ -541,8 +542,24 @@ def asked_nation(question: str) -> str | None:
     "Which Chinese leaders…" (the five words after the question word)."""
     pattern = r"\b(?:[Ww]hich|[Ww]hat|[Qq]uel(?:le)?s?|[Ll]esquel(?:le)?s)((?:\s+[\w.'’-]+){1,5})"
     m = re.search(pattern, question)
-    found = {key for _, _, key in _nation_words(m.group(1))} if m else set()
+    if not m:
+        return None
+    phrase = []  # the asked noun phrase ends at its verb or preposition
+    for word in m.group(1).split():
+        if fold(word) in _PHRASE_END:
+            break
+        phrase.append(word)
+    found = {key for _, _, key in _nation_words(" ".join(phrase))}
     return found.pop() if len(found) == 1 else None
+
+
+_PHRASE_END = set(
+    word_list(
+        "did do does is are was were has have had will would can could ont a sont est "
+        "etait etaient ont-ils ont-elles se s of in on at to for with from by de du des "
+        "la le les l à au aux dans en sur pour avec par"
+    )
+)
 
 
 def _nation_words(text: str) -> list[tuple[int, int, str]]:

@@ -308,6 +308,9 @@ def test_a_name_tied_to_another_country_is_not_the_asked_countrys() -> None:
     assert "OpenAI" in [OPENAI_SENTENCE[s:e] for s, e in agents(OPENAI_SENTENCE, plain, True)]
     # two countries in the asked noun phrase: no guess
     assert asked_nation("Which US companies met Chinese experts?") is None
+    # the asked noun phrase ends at its verb: "UK–China relations" is not the minister's
+    # country (test q112, Boris Johnson)
+    assert asked_nation("Under which former prime minister did UK–China relations fall?") is None
 
 
 def test_a_credit_or_a_byline_is_no_answer_unless_asked() -> None:
@@ -334,3 +337,15 @@ def test_an_institutions_name_goes_on_in_lower_case() -> None:
     un = "Le Conseil de sécurité de l’ONU s'est réuni."
     named = [un[s:e] for s, e in agents(un, "Quels organes ?", bodies=True)]
     assert named == ["Conseil de sécurité", "ONU"]
+
+
+def test_an_embassy_may_be_who_said_it() -> None:
+    """Test q137: the Chinese embassy in the UK is who declared it; "Royaume-Uni" was
+    the filler once, and a country is no one."""
+    question = "Qui a déclaré que la Chine soutient les efforts visant à discuter de l'IA ?"
+    sentence = (
+        "Elle a exprimé un sentiment de collaboration, l'ambassade de Chine au Royaume-Uni "
+        'déclarant : "La Chine soutient les efforts visant à discuter de la gouvernance de l\'IA".'
+    )
+    found = [sentence[s:e] for s, e in fillers(asked_slot(question), sentence, question)]
+    assert found and found[0].startswith("ambassade")
