@@ -505,16 +505,15 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
 _ASKS_OUTLET = re.compile(
     r"\b(?:agen(?:cy|ce)|outlets?|newspapers?|journa(?:l|ux)|médias?|media)\b", re.IGNORECASE
 )
-_BYLINE = re.compile(
-    r"^\s*(?:par|by) [^\n]{2,80}\n", re.IGNORECASE
-)  # "Par Laurie Chen et Brenda Goh"
+# an article's first line naming its authors: "Par Laurie Chen et Brenda Goh"
+_BYLINE = re.compile(r"^\s*(?:par|by) [^\n]{2,80}\n", re.IGNORECASE)
 _ASKS_AUTHOR = re.compile(
     r"\b(?:wrote|written|writ|author|auteur|autrice|écrit|signé|signed|byline|journalist"
     r"|journaliste|reporters?|edited|édité)\w*",
     re.IGNORECASE,
 )
 # Words naming a country or its people (folded), and the country: a name is tied to
-# the nearest one in its sentence. Cities are left out: "the Geneva talks" are no
+# the nearest one within NATION_REACH. Cities are left out: "the Geneva talks" are no
 # one's nationality.
 _NATION_WORDS = {
     "cn": "chine china chinois chinoise chinoises chinese",
@@ -539,7 +538,8 @@ NATION_REACH = 60  # characters: "les principales entreprises chinoises … tell
 
 def asked_nation(question: str) -> str | None:
     """The country of the asked noun: "Quelles entreprises technologiques chinoises…",
-    "Which Chinese leaders…" (the five words after the question word)."""
+    "Which Chinese leaders…" (at most five words after the question word, up to the
+    verb); None when there is none, or two."""
     pattern = r"\b(?:[Ww]hich|[Ww]hat|[Qq]uel(?:le)?s?|[Ll]esquel(?:le)?s)((?:\s+[\w.'’-]+){1,5})"
     m = re.search(pattern, question)
     if not m:
