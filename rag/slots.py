@@ -549,7 +549,8 @@ def asked_nation(question: str) -> str | None:
         if fold(word) in _PHRASE_END:
             break
         phrase.append(word)
-    found = {key for _, _, key in _nation_words(" ".join(phrase))}
+    phrase_text = " ".join(phrase)
+    found = {key for _, _, key in _nation_words(phrase_text, fold(phrase_text))}
     return found.pop() if len(found) == 1 else None
 
 
@@ -557,14 +558,15 @@ _PHRASE_END = set(
     word_list(
         "did do does is are was were has have had will would can could ont a sont est "
         "etait etaient ont-ils ont-elles se s of in on at to for with from by de du des "
-        "la le les l à au aux dans en sur pour avec par"
+        "la le les l au aux dans en sur pour avec par"
     )
 )
 
 
-def _nation_words(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, country) of each nationality or country word of `text`."""
-    found = [(m.start(), m.end(), _NATION_OF[m.group(0)]) for m in _NATION.finditer(fold(text))]
+def _nation_words(text: str, folded: str) -> list[tuple[int, int, str]]:
+    """(start, end, country) of each nationality or country word of `text` (`folded`:
+    `fold(text)`, which the caller may have checked already)."""
+    found = [(m.start(), m.end(), _NATION_OF[m.group(0)]) for m in _NATION.finditer(folded)]
     abbreviations = _NATION_ABBREVIATION.finditer(text)
     return found + [(m.start(), m.end(), _NATION_ABBREVIATIONS[m.group(0)]) for m in abbreviations]
 
@@ -572,10 +574,11 @@ def _nation_words(text: str) -> list[tuple[int, int, str]]:
 def nation_near(text: str, start: int, end: int) -> str | None:
     """The country of the nationality or country word nearest to text[start:end] in its
     text, within NATION_REACH characters; None when there is none."""
-    if len(fold(text)) != len(text):  # a ligature changed the offsets: do not guess
+    folded = fold(text)
+    if len(folded) != len(text):  # a ligature changed the offsets: do not guess
         return None
     best: tuple[int, str] | None = None
-    for m_start, m_end, key in _nation_words(text):
+    for m_start, m_end, key in _nation_words(text, folded):
         if m_start < end and m_end > start:
             continue  # inside the name itself
         gap = start - m_end if m_end <= start else m_start - end
@@ -805,7 +808,8 @@ def negates(text: str) -> bool:
 def corrects_premise(text: str, question: str) -> bool:
     """A reply that denies what the question assumes and says what is so instead ("It
     was not in Paris: the talks took place in Geneva")."""
-    if not any(_denies_asked(clause, question) for clause in _NEGATED.findall(text)):
+    asked = _asked_prefixes(question)
+    if not any(_denies(clause, asked) for clause in _NEGATED.findall(text)):
         return False  # a denial of something else: "n'a pas donné beaucoup de détails"
     shared = set(content_terms(text)) & asked_stems(question)  # about the question's subject
     return len(shared) >= 2 and len(new_terms(text, question) - _LIGHT) >= 2
@@ -819,11 +823,15 @@ _NEGATED = re.compile(
 )
 
 
-def _denies_asked(clause: str, question: str) -> bool:
-    """Whether the denied words hold one the question asks about (its first four letters
-    in either language: "inviter" for "invitation", "négociera" for "negotiate")."""
+def _asked_prefixes(question: str) -> set[str]:
+    """The first four letters of the question's content words, in either language they
+    meet: "inviter" for "invitation", "négociera" for "negotiate"."""
     asked = {w[:4] for w in words(question) if len(w) > 3 and w not in STOPWORDS}
-    asked -= {w[:4] for w in _LIGHT}
+    return asked - {w[:4] for w in _LIGHT}
+
+
+def _denies(clause: str, asked: set[str]) -> bool:
+    """Whether the denied words hold one the question asks about (`_asked_prefixes`)."""
     return any(w[:4] in asked for w in words(clause) if len(w) > 3 and w not in STOPWORDS)
 
 
