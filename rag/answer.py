@@ -64,7 +64,7 @@ from rag.prompts import (
     sentence_messages,
 )
 from rag.retrieve import Retriever
-from rag.slots import Slot, asked_slot, asks_latest, fills, missing_key
+from rag.slots import Slot, asked_slot, asks_latest, fills, missing_key, places_in_english
 from rag.store import MANIFEST, BuildReport, IndexStore, Progress, build_index, load
 from rag.text import MONTHS_EN, MONTHS_FR, detect_language, fold
 from rag.types import (
@@ -851,7 +851,7 @@ class Assistant:
             citation = self._sentence_citation(n, x, s)
             if span is not None:
                 text = x.text[span[0] : span[1]]
-                if frame.lang == "en":  # a date or quantity in the question's language
+                if frame.lang == "en":  # a date, quantity or place in the question's language
                     text = phrase_in_english(frame.question, text)
             else:
                 text = f"« {citation.quote} »" if frame.lang == "fr" else f"“{citation.quote}”"
@@ -891,10 +891,9 @@ class Assistant:
                         )
                     )
                 numbers.append(by_span[key])
+            text = places_in_english(c.text) if frame.lang == "en" else c.text
             sentences.append(
-                AnswerSentence(
-                    c.text, tuple(numbers), c.support.supported, c.support.reason, c.judge
-                )
+                AnswerSentence(text, tuple(numbers), c.support.supported, c.support.reason, c.judge)
             )
         notes: tuple[str, ...] = ()
         if verified.dropped_refs:

@@ -23,7 +23,7 @@ import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
-from rag.slots import Slot, agents, asked_slot, asked_stems, fillers, places
+from rag.slots import Slot, agents, asked_slot, asked_stems, fillers, places, places_in_english
 from rag.text import (
     ENGLISH_COUNTS,
     MONTHS_EN,
@@ -178,9 +178,12 @@ def phrase_in_english(question: str, phrase: str) -> str:
     """The answer phrase of a date or quantity question in English ("le 18 octobre" →
     "18 October", "les 1er et 2 novembre" → "1 and 2 November", "environ 100 pays" →
     "about 100 countries", "cinq ans" → "five years"), word for word; as it is when a
-    word is not in the table (names, places and other phrases are never translated:
-    "Mars" may be a name)."""
-    if asked_slot(question).kind not in ("date", "count"):
+    word is not in the table (names and other phrases are never translated: "Mars" may
+    be a name). A listed place gets its English name ("Genève" → "Geneva")."""
+    kind = asked_slot(question).kind
+    if kind == "place":
+        return places_in_english(phrase)
+    if kind not in ("date", "count"):
         return phrase
     return _in_english(phrase) or phrase
 

@@ -600,10 +600,32 @@ PLACES_FILE = Path(__file__).parent / "data" / "places.txt"
 
 
 @cache
-def _places() -> frozenset[str]:
+def _place_lines() -> tuple[tuple[str, ...], ...]:
     lines = PLACES_FILE.read_text(encoding="utf-8").splitlines()
-    spellings = (x for line in lines if not line.startswith("#") for x in line.split("|"))
-    return frozenset(_place_key(x) for x in spellings if x.strip())
+    return tuple(
+        tuple(x.strip() for x in line.split("|") if x.strip())
+        for line in lines
+        if line.strip() and not line.startswith("#")
+    )
+
+
+@cache
+def _places() -> frozenset[str]:
+    return frozenset(_place_key(x) for line in _place_lines() for x in line)
+
+
+@cache
+def _french_place_names() -> tuple[re.Pattern[str], dict[str, str]]:
+    english = {line[0]: line[1] for line in _place_lines() if len(line) > 1}
+    alternation = "|".join(re.escape(x) for x in sorted(english, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])"), english
+
+
+def places_in_english(text: str) -> str:
+    """`text` with the French names of listed places in English ("Genève" → "Geneva"):
+    an answer in English names places the English way, as a careful translator would."""
+    pattern, english = _french_place_names()
+    return pattern.sub(lambda m: english[m.group(0)], text)
 
 
 def group_nouns(text: str, question: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:

@@ -16,6 +16,7 @@ from rag.extractive import (
     phrase_in_english,
     score_sentences,
 )
+from rag.slots import places_in_english
 from rag.verify import split_answer
 
 DATELINE = (
@@ -91,9 +92,14 @@ def test_the_phrase_that_answers(question: str, sentence: str, phrase: str) -> N
         ("How many years had passed?", "cinq ans", "five years"),
         ("How many models does China have?", "130 grands modèles", "130 grands modèles"),
         ("Who spoke at the summit?", "Mars", "Mars"),  # a name is never translated
+        ("Where did the US and China hold their AI talks?", "Genève", "Geneva"),  # test q20
+        ("Where is the summit held?", "Bletchley Park", "Bletchley Park"),
+        ("Where does Wu work?", "Pékin", "Beijing"),
     ],
 )
-def test_a_date_or_quantity_is_given_in_english(question: str, phrase: str, english: str) -> None:
+def test_a_date_quantity_or_place_is_given_in_english(
+    question: str, phrase: str, english: str
+) -> None:
     assert phrase_in_english(question, phrase) == english
 
 
@@ -146,3 +152,15 @@ def test_a_question_embeds_only_itself(sample_settings) -> None:
     answer = assistant.ask("Combien de grands modèles linguistiques la Chine compte-t-elle ?")
     assert "130" in answer.text
     assert calls == [("query", 1)]
+
+
+def test_an_english_sentence_names_listed_places_the_english_way() -> None:
+    assert (
+        places_in_english("The talks were held in Genève, in Suisse [1].")
+        == "The talks were held in Geneva, in Switzerland [1]."
+    )
+    assert places_in_english("Royaume-Uni and Grande-Bretagne") == "United Kingdom and Britain"
+    # only whole names: a compound or a longer word keeps its letters
+    assert (
+        places_in_english("Chine-Inde relations, Genèvegrad") == "Chine-Inde relations, Genèvegrad"
+    )
