@@ -64,9 +64,17 @@ from rag.prompts import (
     sentence_messages,
 )
 from rag.retrieve import Retriever
-from rag.slots import Slot, asked_slot, asks_latest, fills, missing_key, places_in_english
+from rag.slots import (
+    Slot,
+    asked_slot,
+    asks_latest,
+    fills,
+    missing_key,
+    places_in_english,
+    unknown_names,
+)
 from rag.store import MANIFEST, BuildReport, IndexStore, Progress, build_index, load
-from rag.text import MONTHS_EN, MONTHS_FR, detect_language, fold
+from rag.text import MONTHS_EN, MONTHS_FR, detect_language, fold, stem, words
 from rag.types import (
     Answer,
     AnswerSentence,
@@ -379,11 +387,14 @@ def verify(
 
 
 def decide(signals: Signals, settings: Settings) -> str:
-    """'refuse', 'missing' (say what the articles do and do not say), 'model' (the
+    """'refuse', 'unknown' (say which of the question's names no article mentions),
+    'missing' (say what the articles do and do not say), 'model' (the
     verified model answer; before the model has written, 'go on and ask it') or
     'extractive' (the instant answer). Called at each stage with the signals so far."""
     extractive = settings.mode == "extractive"
     threshold = settings.extractive_threshold if extractive else settings.answer_threshold
+    if signals.unknown_names:  # about someone or something no article mentions
+        return "unknown"
     if signals.evidence_score is None or signals.evidence_score < threshold:
         return "refuse"
     if signals.slot_candidates == 0:  # no sentence holds what the question asks for
@@ -422,6 +433,7 @@ class Assistant:
         self._generator = generator  # a seam for tests; else loaded from the settings
         self._store: IndexStore | None = None
         self._retriever: Retriever | None = None
+        self._vocabulary: frozenset[str] | None = None
         self._lock = threading.RLock()
         # One canary per process: the system prompt stays the same from question to
         # question, so llama.cpp reads it once; it is still unknown to any article.
@@ -447,6 +459,18 @@ class Assistant:
     def _use(self, store: IndexStore) -> None:
         self._store = store
         self._retriever = Retriever.from_store(store, self.settings)
+        self._vocabulary = None
+
+    def vocabulary(self) -> frozenset[str]:
+        """The stems of every word of the indexed articles, their titles and outlets."""
+        with self._lock:
+            if self._vocabulary is None:
+                texts = (
+                    " ".join(filter(None, (d.title, d.outlet, d.byline, d.text)))
+                    for d in self.store.documents.values()
+                )
+                self._vocabulary = frozenset(stem(w) for t in texts for w in words(t))
+            return self._vocabulary
 
     def index(
         self,
@@ -586,6 +610,7 @@ class Assistant:
             instant = instant.strong(r, s.extractive_threshold)
         strong = (r.evidence_score or 0.0) >= s.extractive_threshold
         signals = Signals(
+            unknown_names=tuple(unknown_names(understood.question, self.vocabulary())),
             evidence_score=r.evidence_score,
             slot=r.slot.kind,
             slot_candidates=len(r.candidates),
@@ -764,7 +789,9 @@ class Assistant:
     ) -> Answer:
         """The final answer when it is not the model's: a refusal, what is missing, or
         the instant answer."""
-        if choice == "extractive" and instant is not None:
+        if choice == "unknown":
+            body = self._unknown(frame, signals.unknown_names)
+        elif choice == "extractive" and instant is not None:
             body = self._extractive(frame, instant)
         elif choice in ("missing", "extractive"):
             body = self._missing(frame)
@@ -776,6 +803,13 @@ class Assistant:
 
     def _refusal(self, frame: _Frame) -> Answer:
         text = message(frame.settings.prompts_dir, frame.lang, "refusal")
+        return frame.body(sentences=(AnswerSentence(text, (), True),), refused=True, mode="refusal")
+
+    def _unknown(self, frame: _Frame, names: tuple[str, ...]) -> Answer:
+        """A refusal that says which of the question's names no article mentions."""
+        lang = frame.lang
+        joined = message(frame.settings.prompts_dir, lang, "unknown_joiner").join(names)
+        text = message(frame.settings.prompts_dir, lang, "unknown", names=joined)
         return frame.body(sentences=(AnswerSentence(text, (), True),), refused=True, mode="refusal")
 
     def _missing(self, frame: _Frame) -> Answer:

@@ -153,12 +153,19 @@ _DESCRIPTION = re.compile(
     r"\b(?:what (?:kind|type|sort) of|quel(?:le)? (?:type|genre|sorte) de|quelle sorte de)\b",
     re.IGNORECASE,
 )
+# "Qui est Liu Wei, l'expert cité ?", "Who is Seth Center?": the name is given, a
+# description is asked
+_WHO_IS_NAMED = re.compile(
+    r"^\s*(?:[Ww]ho(?:['’]s| is| was| are| were)|[Qq]ui (?:est|était|sont|étaient)"
+    r"|[Cc]['’]est qui)\s+[A-ZÀ-Ý][\w'’-]*(?:\s+[A-ZÀ-Ý][\w'’-]*)*"
+    r"\s*(?:[,?.!]|(?:exactement|exactly|vraiment|really)\b|$)"
+)
 
 
 def asked_slot(question: str) -> Slot:
     """The kind of fact `question` asks for; 'open' when no question word says."""
     across = bool(_ACROSS.search(question))
-    if _DESCRIPTION.search(question):  # "what kind of organisation": a description
+    if _DESCRIPTION.search(question) or _WHO_IS_NAMED.search(question):  # a description
         return Slot("open", "", across)
     # the question word that comes first is the one asked: "Which newspaper reported who
     # would lead…" asks for a newspaper
@@ -505,10 +512,31 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
 _ASKS_OUTLET = re.compile(
     r"\b(?:agen(?:cy|ce)|outlets?|newspapers?|journa(?:l|ux)|médias?|media)\b", re.IGNORECASE
 )
+# A name that reports: "selon le Financial Times", "according to Reuters", "(Reuters)",
+# "Le Washington Post a cité", "the Post reported"; a dateline's credit "(Reuters) –".
+_SOURCE_BEFORE = re.compile(
+    r"(?:\bselon|\bd['’]après|\baccording to|\bcités? par|\brapportés? par|\breported by"
+    r"|\bquoted by|\brévélés? par|\brevealed by)\s+(?:(?:le|la|les|the)\s+|l['’])?$",
+    re.IGNORECASE,
+)
+_SOURCE_AFTER = re.compile(
+    r"^\.?\s*(?:\)\s*[–—-]|(?:a|ont|has|have|had)?\s*(?:indiqu|rapport|révél|écrit|annonc|cit"
+    r"|report|said|says|wrote|writes|reveal|quot))",
+    re.IGNORECASE,
+)
+
+
+def _reports(text: str, start: int, end: int) -> bool:
+    return bool(
+        _SOURCE_BEFORE.search(text[max(0, start - 30) : start])
+        or _SOURCE_AFTER.match(text[end : end + 30])
+    )
+
+
 # an article's first line naming its authors: "Par Laurie Chen et Brenda Goh"
 _BYLINE = re.compile(r"^\s*(?:par|by) [^\n]{2,80}\n", re.IGNORECASE)
 _ASKS_AUTHOR = re.compile(
-    r"\b(?:wrote|written|writ|author|auteur|autrice|écrit|signé|signed|byline|journalist"
+    r"\b(?:wrote|written|writ|author|auteur|autrice|écrit|signe|signé|signed|signs|byline|journalist"
     r"|journaliste|reporters?|edited|édité)\w*",
     re.IGNORECASE,
 )
@@ -626,6 +654,41 @@ def places_in_english(text: str) -> str:
     an answer in English names places the English way, as a careful translator would."""
     pattern, english = _french_place_names()
     return pattern.sub(lambda m: english[m.group(0)], text)
+
+
+def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
+    """Names the question gives that no article holds a word of ("Qu'a déclaré Elon
+    Musk…", "Which chipmakers, Nvidia for instance…"): the articles cannot say anything
+    about them. `vocabulary`: the stems of every article's words. Left out, since they
+    may be named another way: places, nationalities, acronyms ("AI" is "IA"), and in
+    English the name of a body or an event ("the Belt and Road Forum" is "le Forum de la
+    Ceinture et la Route")."""
+    found = []
+    for m in NAME_RUN.finditer(question):
+        start, run = m.start(), m.group(0)
+        first, _, rest = run.partition(" ")
+        opener = _SENTENCE_START.search(question[:start])  # "Besides", "Pourquoi Xi Jinping"
+        if opener and (fold(first) in _OPENERS or not rest):
+            start, run = start + len(first) + 1, rest
+        if not run or _THE_BEFORE.search(question[max(0, start - 24) : start]):
+            continue
+        name_words = [w for w in words(run) if w not in STOPWORDS]
+        if not name_words or is_place(run) or all(w.isupper() for w in run.split()):
+            continue
+        if all(_never_written(w, vocabulary) for w in name_words):
+            found.append(run)
+    return found
+
+
+_OPENERS = {*STOPWORDS, *word_list("pourquoi quand comment combien ou d'apres")}
+_THE_BEFORE = re.compile(r"\bthe\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
+_SENTENCE_START = re.compile(r"(?:^|[.?!]\s+)$")
+
+
+def _never_written(word: str, vocabulary: frozenset[str]) -> bool:
+    return not (
+        stem(word) in vocabulary or word in ALIASES or word in _NATION_OF or word in _NOT_A_PERSON
+    )
 
 
 def group_nouns(text: str, question: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
@@ -794,6 +857,8 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
     reason, an open or a yes/no question, the whole text when it adds what is asked."""
     if slot.kind in ("person", "organisation"):
         bodies = slot.kind == "organisation"
+        if _ASKS_OUTLET.search(question):  # "which newspaper": who reports, not who acts
+            return [span for span in agents(text, question, bodies) if _reports(text, *span)]
         return agents(text, question, bodies) or group_nouns(text, question, _GROUP_PEOPLE)
     if slot.kind == "place":
         return places(text, question) or group_nouns(text, question, _GROUP_PLACES)

@@ -120,6 +120,7 @@ class Signals:
     sentences_written: int = 0
     sentences_verified: int = 0
     versions: int = 0  # different fillers from different articles (2+: they disagree)
+    unknown_names: tuple[str, ...] = ()  # names the question gives that no article holds
 
 
 @dataclass(frozen=True)

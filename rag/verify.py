@@ -93,8 +93,10 @@ def numbers(text: str) -> set[str]:
     return _digits(text) | _counts(text)
 
 
-def names(text: str) -> set[str]:
-    """Folded capitalised words that are names, not sentence openers or stop words."""
+def names(text: str, known: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """Folded capitalised words that are names, not sentence openers or stop words; an
+    opener is a name when it is one of the `known` names ("Baidu has released…" when
+    the question names Baidu)."""
     found: set[str] = set()
     for start, end in split_sentences(text):
         sentence = text[start:end]
@@ -105,7 +107,7 @@ def names(text: str) -> set[str]:
                 continue
             is_opener = sentence.startswith(token) and i == 0
             followed = sentence[len(token) :].lstrip()[:1].isupper()
-            if is_opener and not followed and word not in ALIASES:
+            if is_opener and not followed and word not in ALIASES and word not in known:
                 continue
             found.add(word)
     return found
@@ -173,7 +175,8 @@ def check_claim(
     missing_numbers = (_digits(claim) - _digits(joined)) | (_counts(claim) - numbers(joined))
     stems = {stem(w) for w in words(joined)}
     common_nouns = {fold(w) for w in _LOWER_WORD.findall(joined)}
-    missing_names = {n for n in names(claim) if not _name_in(n, stems, common_nouns)}
+    claim_names = names(claim, names(question))
+    missing_names = {n for n in claim_names if not _name_in(n, stems, common_nouns)}
     missing_names -= _full_names(claim, missing_names, stems, [x.text for x in sources])
     missing_names -= _asked_places(missing_names, question, sources)
     spans = [(i, s, e) for i, p in enumerate(passages) for s, e in split_sentences(p)]

@@ -42,6 +42,28 @@ def test_off_topic_question_is_refused(assistant: Assistant, question: str) -> N
     assert "do not contain" in answer.text or "ne contiennent pas" in answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        # dev2 d04 had been answered with the sentence about the summit; d79 with one
+        # about the export controls, neither naming who was asked about
+        (
+            "Qu'a déclaré Elon Musk au sommet britannique sur l'IA ?",
+            "mentionnent nulle part Elon Musk",
+        ),
+        (
+            "Which US chipmakers, Nvidia for instance, are hit by the export controls?",
+            "never mention Nvidia",
+        ),
+    ],
+)
+def test_a_name_no_article_mentions_is_said_so(
+    assistant: Assistant, question: str, said: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.refused and not answer.citations and said in answer.text
+
+
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000])
 def test_bad_questions_are_rejected_before_any_work(assistant: Assistant, question: str) -> None:
     with pytest.raises(QuestionError):

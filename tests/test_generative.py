@@ -253,6 +253,8 @@ def test_decide_is_the_one_refusal_rule() -> None:
     # no retrieved sentence holds what is asked: say so before any judge
     assert decide(Signals(evidence_score=0.9, slot_candidates=0), s) == "missing"
     assert decide(replace(strong, sentence_yes=(0.1,)), s) == "refuse"  # verified, still refused
+    # a name no article mentions: say so, whatever the evidence for the rest
+    assert decide(replace(strong, unknown_names=("Elon Musk",)), s) == "unknown"
     written = Signals(
         evidence_score=0.9, sentence_yes=(0.9,), model_refused=False, sentences_written=1
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag.slots import (
+    Slot,
     agents,
     asked_nation,
     asked_qualifiers,
@@ -18,7 +19,9 @@ from rag.slots import (
     qualifiers,
     restates,
     stated_roles,
+    unknown_names,
 )
+from rag.text import stem, words
 
 
 @pytest.mark.parametrize(
@@ -32,6 +35,10 @@ from rag.slots import (
         ("Which former British prime minister visited Beijing and met Wang Yi?", "person", ""),
         ("Quelles entreprises américaines ont participé aux discussions ?", "organisation", ""),
         ("What kind of organisation is the Shaikh Group?", "open", ""),
+        ("Qui est Liu Wei, l'expert cité sur le dialogue ?", "open", ""),  # dev2 d73
+        ("C'est qui Tarun Chabra exactement ?", "open", ""),
+        ("Who is Wang Wenbin's superior?", "person", ""),
+        ("Qui signe la dépêche Reuters ?", "person", ""),  # dev2 d48: its authors
         ("Quand la Grande-Bretagne réunit-elle le sommet sur l'IA ?", "date", ""),
         ("In which month and year was Wu Zhaohui appointed to his post?", "date", "year"),
         ("On what date was the Global AI Governance Initiative launched?", "date", "day"),
@@ -324,6 +331,57 @@ def test_a_credit_or_a_byline_is_no_answer_unless_asked() -> None:
     assert "Reuters" in [lead[s:e] for s, e in agents(lead, "Which agency reported it?", True)]
     wrote = [lead[s:e] for s, e in agents(lead, "Who wrote the report on Wu Zhaohui?")]
     assert wrote == ["Laurie Chen", "Brenda Goh"]
+    signs = [lead[s:e] for s, e in agents(lead, "Qui signe la dépêche Reuters ?")]  # dev2 d48
+    assert signs[:2] == ["Laurie Chen", "Brenda Goh"]
+
+
+def test_a_newspaper_asked_is_a_name_that_reports() -> None:
+    """Test q38: "which newspaper revealed the talks" was answered with the lede's
+    "entreprises américaines"; a name answers it only where the sentence says it
+    reports ("selon le Financial Times", "Le Washington Post a cité", "(Reuters) –")."""
+    asked = Slot("organisation")
+    question = "Quel journal a révélé les discussions confidentielles ?"
+    lede = (
+        "Les principales entreprises américaines et les experts chinois ont mené des discussions."
+    )
+    assert fillers(asked, lede, question) == []
+    sentence = (
+        "Les entreprises OpenAI, Anthropic et Cohere ont participé, selon le Financial Times."
+    )
+    assert [sentence[s:e] for s, e in fillers(asked, sentence, question)] == ["Financial Times."]
+    cited = "Le Washington Post a cité des universitaires."
+    assert [cited[s:e] for s, e in fillers(asked, cited, question)] == ["Washington Post"]
+    lead = "BEIJING/SHANGHAI (Reuters) – La Chine enverra Wu Zhaohui (WAIC) au sommet."
+    assert [lead[s:e] for s, e in fillers(asked, lead, "Which news agency?")] == ["Reuters"]
+    # who acts is still the answer when no outlet is asked
+    assert fillers(asked, sentence, "Quelles entreprises ont participé ?")
+
+
+def test_names_no_article_holds() -> None:
+    vocabulary = frozenset(
+        stem(w)
+        for w in words(
+            "Xi Jinping, Wu Zhaohui, Tarun Chhabra et le Forum de la Ceinture et la Route ; "
+            "la sécurité de l'IA ; le Conseil de sécurité"
+        )
+    )
+    unknown = [
+        ("Qu'a déclaré Elon Musk au sommet britannique ?", ["Elon Musk"]),  # dev2 d04
+        ("Sam Altman a-t-il assisté aux discussions ?", ["Sam Altman"]),  # dev2 d10
+        ("Which chipmakers, Nvidia for instance, are hit?", ["Nvidia"]),  # dev2 d79
+    ]
+    known = [
+        "Pourquoi Xi Jinping a-t-il prononcé le discours ?",  # a false premise, not an unknown
+        "C'est qui Tarun Chabra exactement ?",  # a misspelt name: one word is known
+        "In which city was the third Belt and Road Forum held?",  # a forum's English name
+        "What did the UN Security Council decide?",  # "UN" is "ONU"; a council is a body
+        "Besides cooperation, what did they urge?",  # a sentence's opening word
+        "Quel temps fera-t-il à Paris ?",  # a place: a premise the model may correct
+    ]
+    for question, names in unknown:
+        assert unknown_names(question, vocabulary) == names
+    for question in known:
+        assert unknown_names(question, vocabulary) == [], question
 
 
 def test_an_institutions_name_goes_on_in_lower_case() -> None:

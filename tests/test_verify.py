@@ -21,6 +21,27 @@ def test_numbers_and_names() -> None:
     assert "according" not in names("According to Reuters, China agreed.")
 
 
+def test_a_sentence_opener_the_question_names_is_a_name(assistant: Assistant) -> None:
+    """Dev2 d22: "Baidu has released 130 large language models" passed against the
+    sentence on China's 130 models (which names Alibaba and Tencent): "Baidu", the
+    claim's first word, was taken for a mere capitalised opener."""
+    assert names("Baidu has released 130 models.") == set()
+    assert names("Baidu has released 130 models.", {"baidu"}) == {"baidu"}
+    passage = (
+        "La Chine compte désormais au moins 130 grands modèles linguistiques lancés par des "
+        "sociétés dont Alibaba et Tencent."
+    )
+    support, _ = check_claim(
+        "Baidu has released 130 large language models.",
+        [passage],
+        assistant.retriever().embedder,
+        0.8,
+        assistant.settings.cross_support_threshold,
+        question="How many large language models has Baidu released?",
+    )
+    assert not support.supported and "baidu" in support.reason
+
+
 def test_counts_in_words_are_numbers() -> None:
     assert numbers("Five years, cinq ans, 5 ans") == {"5"}
     assert numbers("une fois, one time, deux-trois") == {"2", "3"}
