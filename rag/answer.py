@@ -263,8 +263,9 @@ def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[fl
 
 
 def judge_sentence(generator: Generator, question: str, x: ScoredSentence, s: Settings) -> float:
-    """P(yes): does this sentence, read alone, give what the question asks for?"""
-    messages = sentence_messages(s.prompts_dir, question, x.text)
+    """P(yes): does this sentence, read alone (after the sentence it refers back to, if
+    any), give what the question asks for?"""
+    messages = sentence_messages(s.prompts_dir, question, f"{x.context} {x.text}".strip())
     return ask_yes_no(generator, messages, s.prompts_dir)
 
 
@@ -408,8 +409,8 @@ def decide(signals: Signals, settings: Settings) -> str:
         return "extractive"
     if signals.model_refused is None:  # the model has not written yet
         return "model"
-    if signals.model_refused:
-        return "missing"
+    if signals.model_refused:  # its word against the judge's, on a sentence that fills
+        return "extractive" if signals.first_fills and signals.first_judged else "missing"
     kept = signals.sentences_verified if settings.mode == "hybrid" else signals.sentences_written
     if kept and signals.model_fills is not False:
         return "model"

@@ -53,6 +53,7 @@ class ScoredSentence:
     similarity: float
     score: float  # similarity + lexical bonus: what the answer threshold is compared with
     rank_score: float  # score + answer-type bonus: what orders the sentences
+    context: str = ""  # the sentence before, when this one opens by referring back to it
 
 
 def score_sentences(
@@ -66,30 +67,49 @@ def score_sentences(
     not hold) is embedded now."""
     seen: set[tuple[str, int]] = set()
     candidates: list[tuple[Hit, int, int, str]] = []
+    before: dict[int, tuple[Hit, int, int, str]] = {}  # candidate → the sentence it refers to
     for hit in hits:
+        previous = None
         for s, e in split_sentences(hit.chunk.text, offset=hit.chunk.start):
             text = hit.chunk.text[s - hit.chunk.start : e - hit.chunk.start]
-            key = (hit.chunk.doc_id, s)
+            key, last, previous = (hit.chunk.doc_id, s), previous, (hit, s, e, text)
             if key in seen or len(text.split()) < 4:  # headings and fragments answer nothing
                 continue
             if not looks_like_prose(text) or planted(text):
                 continue  # keyword stuffing and planted instructions answer nothing
             seen.add(key)
+            if last is not None and _REFERS_BACK.match(text):
+                before[len(candidates)] = last
             candidates.append((hit, s, e, text))
     if not candidates:
         return []
     q_vec = embedder.embed([question], "query")[0]
-    sims = _sentence_vectors(candidates, embedder, stored) @ q_vec
+    vectors = _sentence_vectors([*candidates, *before.values()], embedder, stored)
+    sims = vectors[: len(candidates)] @ q_vec
+    for j, i in enumerate(before):  # read with the sentence it refers back to
+        joined = vectors[i] + vectors[len(candidates) + j]
+        sims[i] = max(sims[i], float(joined @ q_vec) / float(np.linalg.norm(joined)))
     q_terms = set(content_terms(question))
     slot = asked_slot(question)
     typed = slot.kind in PHRASE_KINDS
     scored = []
-    for (hit, s, e, text), sim in zip(candidates, sims, strict=True):
-        overlap = len(q_terms & set(content_terms(text))) / max(len(q_terms), 1)
+    for i, ((hit, s, e, text), sim) in enumerate(zip(candidates, sims, strict=True)):
+        context = before[i][3] if i in before else ""
+        terms = set(content_terms(f"{context} {text}"))
+        overlap = len(q_terms & terms) / max(len(q_terms), 1)
         score = float(sim) + LEXICAL_WEIGHT * overlap
         bonus = TYPE_BONUS * (typed and bool(fillers(slot, text, question)))
-        scored.append(ScoredSentence(hit, s, e, text, float(sim), score, score + bonus))
+        scored.append(ScoredSentence(hit, s, e, text, float(sim), score, score + bonus, context))
     return sorted(scored, key=lambda x: -x.rank_score)
+
+
+# A sentence that opens by pointing back ("Ces rassemblements, qui ont eu lieu en
+# juillet…", "They met in Geneva") says what it is about in the sentence before it.
+_REFERS_BACK = re.compile(
+    r"^(?:ces|cette|cet|ce|celui-ci|celle-ci|ceux-ci|il|elle|ils|elles|these|this|those|they"
+    r"|it|he|she)\b",
+    re.IGNORECASE,
+)
 
 
 def _sentence_vectors(
@@ -110,6 +130,9 @@ def _sentence_vectors(
 
 _ARTICLE_BEFORE = re.compile(r"(?:\b(?:le|la|les|du|des|the)|[ld]['’])\s*$", re.IGNORECASE)
 _LIST_JOIN = re.compile(r"^(?:, | et | and | ou | or |, et |, and |, ou |, or )$")
+# two people, each with a role: "Seth Center, envoyé adjoint du Département d'État…, et
+# Tarun Chhabra": the second full name after the first one's apposition
+_APPOSITION_JOIN = re.compile(r"^, [^.;:!?]{3,160}?,? (?:et|and) $")
 
 
 def answer_phrase(question: str, sentence: str, slot: Slot | None = None) -> tuple[int, int] | None:
@@ -141,7 +164,8 @@ def answer_phrase(question: str, sentence: str, slot: Slot | None = None) -> tup
 
 def _names_first(sentence: str, runs: list[tuple[int, int]], person: bool) -> list[tuple[int, int]]:
     """For a person, a full name first and organisations ("le Washington Post",
-    "(Reuters)") last; then a list ("OpenAI, Anthropic et Cohere") joined as one answer."""
+    "(Reuters)") last; then a list ("OpenAI, Anthropic et Cohere"), or two people each
+    with a role, joined as one answer."""
     runs = sorted(  # "(Reuters)" is a credit, not an answer
         runs, key=lambda r: sentence[: r[0]].endswith("(") and sentence[r[1] : r[1] + 1] == ")"
     )
@@ -157,7 +181,9 @@ def _names_first(sentence: str, runs: list[tuple[int, int]], person: bool) -> li
         return []
     start, end = runs[0]
     for s, e in runs[1:]:
-        if s < end or not _LIST_JOIN.match(sentence[end:s]):
+        gap = sentence[end:s]
+        second = person and " " in sentence[s:e] and _APPOSITION_JOIN.match(gap)
+        if s < end or not (_LIST_JOIN.match(gap) or second):
             break
         end = e
     return [(start, end), *runs[1:]]

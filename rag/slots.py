@@ -54,10 +54,12 @@ def _any(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-# "which former British prime minister": up to three words before the noun, no article
+# "which former British prime minister", "name the three companies": up to three words
+# before the noun, no article
 # ("quels nouveaux produits les entreprises…" asks for products, not companies)
 _WHICH = (
-    r"\b(?:which|what|quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s)\s+"
+    r"\b(?:which|what|quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s|(?:name|list) the"
+    r"|(?:nommez|citez) l(?:es?|a))\s+"
     r"(?:(?!(?:les?|la|l|des?|du|the|an?|of|et|and|ont|a|have|has|did|does|do)\b)[\w-]+\s+){0,3}?"
 )
 _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
@@ -107,7 +109,6 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"|spokesperson|expert|researcher|envoy|journalist|reporter|president)s?\b",
             _WHICH + r"(?:personne|ministre|diplomate|responsable|dirigeant|porte-parole"
             r"|expert|experts|chercheur|chercheuse|envoyé|journaliste|président|reporter)s?\b",
-            r"\b(?:name the|nommez|citez le nom)\b",
         ),
     ),
     (
@@ -696,16 +697,21 @@ def group_nouns(text: str, question: str, pattern: re.Pattern[str]) -> list[tupl
     return [(m.start(), m.end()) for m in pattern.finditer(text) if new_terms(m.group(0), question)]
 
 
+_TO = re.compile(r"\b(?:to|into)\s+$", re.IGNORECASE)  # "travelled to Beijing", not "to Wang Yi"
+
+
 def places(text: str, question: str) -> list[tuple[int, int]]:
-    """Names after a place preposition ("à Genève", "in Geneva"), or the bare reply,
-    whose first word does not begin an event's or a body's name."""
+    """Names after a place preposition ("à Genève", "in Geneva", a listed place after
+    "to"), or the bare reply, whose first word does not begin an event's or a body's
+    name."""
     bare = len(words(CITATION.sub("", text))) <= 3
     found = []
     for s, e in names(text, question):
         first = fold(text[s:e].split()[0]).strip("’'-.")
         if first in _NOT_A_PERSON or first.split("-")[0] in _NOT_A_PERSON:
             continue
-        if bare or _PLACE_BEFORE.search(text[max(0, s - 12) : s]):
+        before = text[max(0, s - 12) : s]
+        if bare or _PLACE_BEFORE.search(before) or (_TO.search(before) and is_place(text[s:e])):
             found.append((s, e))
     return found
 

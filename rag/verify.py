@@ -135,7 +135,7 @@ def _renders(word: str, common_nouns: set[str]) -> bool:
 def _is_copied_phrase(claim: str, passage_stems: set[str]) -> bool:
     """A bare answer of a few words ("Genève [1].") copied from its passage: too short
     for similarity to mean anything, supported when every word is in the passage."""
-    terms = words(claim)
+    terms = [t for t in words(claim) if t not in STOPWORDS]  # "La Shaikh Group": an article
     return 0 < len(terms) <= 4 and all(stem(t) in passage_stems for t in terms)
 
 

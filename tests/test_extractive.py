@@ -17,6 +17,7 @@ from rag.extractive import (
     score_sentences,
 )
 from rag.slots import places_in_english
+from rag.types import Chunk, Hit
 from rag.verify import split_answer
 
 DATELINE = (
@@ -164,3 +165,40 @@ def test_an_english_sentence_names_listed_places_the_english_way() -> None:
     assert (
         places_in_english("Chine-Inde relations, Genèvegrad") == "Chine-Inde relations, Genèvegrad"
     )
+
+
+def test_two_people_each_with_a_role_are_one_answer() -> None:
+    """Dev2 d51: who heads the US delegation was shown as "Seth Center" alone."""
+    sentence = (
+        "Selon le Washington Post, la délégation américaine sera dirigée par Seth Center, "
+        "envoyé adjoint du Département d'État pour les technologies critiques et émergentes, "
+        "et Tarun Chhabra, directeur principal au Conseil de sécurité nationale."
+    )
+    span = answer_phrase("Who is heading the American delegation?", sentence)
+    assert span is not None
+    phrase = sentence[span[0] : span[1]]
+    assert phrase.startswith("Seth Center") and phrase.endswith("Tarun Chhabra")
+    # a name after a full stop is another sentence's
+    two = "Seth Center dirigera la délégation. Il a rencontré Li Qiang et Tarun Chhabra."
+    span = answer_phrase("Qui dirigera la délégation ?", two)
+    assert span is not None and two[span[0] : span[1]] == "Seth Center"
+
+
+def test_a_sentence_that_refers_back_is_read_with_the_one_before(assistant) -> None:
+    """Dev2 d70: "Ces rassemblements, qui ont eu lieu en juillet et en octobre 2023" says
+    when the secret meetings were held, but names them only in the sentence before."""
+    text = (
+        "Les entreprises américaines et les experts chinois ont mené des discussions "
+        "confidentielles sur la sécurité de l'IA. Ces rassemblements, qui ont eu lieu en "
+        "juillet et en octobre 2023, n'ont pas été rendus publics."
+    )
+    hit = Hit(Chunk("c", "d", 0, len(text), text), 1.0, 0)
+    question = "Quand les discussions confidentielles sur la sécurité de l'IA ont-elles eu lieu ?"
+    embedder = assistant.retriever().embedder
+    scored = {x.text[:5]: x for x in score_sentences(question, [hit], embedder)}
+    later = text[117:]  # the same sentence without the one before
+    alone = score_sentences(
+        question, [Hit(Chunk("c", "d", 117, len(text), later), 1.0, 0)], embedder
+    )
+    assert scored["Ces r"].context.startswith("Les entreprises") and scored["Les e"].context == ""
+    assert scored["Ces r"].score > alone[0].score  # the meetings' words count for it

@@ -242,6 +242,11 @@ def test_decide_is_the_one_refusal_rule() -> None:
     assert decide(Signals(evidence_score=0.9, sentence_yes=(0.1,)), s) == "refuse"
     assert decide(Signals(evidence_score=0.9, sentence_yes=(0.5,)), s) == "model"
     assert decide(replace(strong, model_refused=True), s) == "missing"
+    # the model says the extracts do not answer, but the judge read the instant answer's
+    # sentence, on strong evidence, and said it does (dev2 d35 "cinq ans", test q27)
+    judged = replace(strong, model_refused=True, first_fills=True, first_judged=True)
+    assert decide(judged, s) == "extractive"
+    assert decide(replace(judged, first_fills=False), s) == "missing"
     # nothing verified: the instant answer only if it fills the asked slot
     assert decide(replace(strong, sentences_verified=0), s) == "missing"
     assert decide(replace(strong, sentences_verified=0, first_fills=True), s) == "extractive"

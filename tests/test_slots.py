@@ -16,6 +16,7 @@ from rag.slots import (
     fills,
     holds_kind,
     is_place,
+    places,
     qualifiers,
     restates,
     stated_roles,
@@ -39,6 +40,10 @@ from rag.text import stem, words
         ("C'est qui Tarun Chabra exactement ?", "open", ""),
         ("Who is Wang Wenbin's superior?", "person", ""),
         ("Qui signe la dépêche Reuters ?", "person", ""),  # dev2 d48: its authors
+        # dev2 d43: "name the" asks for what its noun says, not for a person
+        ("Name the three global initiatives China said it would implement.", "open", ""),
+        ("Name the three American companies that took part.", "organisation", ""),
+        ("Citez les entreprises chinoises absentes.", "organisation", ""),
         ("Quand la Grande-Bretagne réunit-elle le sommet sur l'IA ?", "date", ""),
         ("In which month and year was Wu Zhaohui appointed to his post?", "date", "year"),
         ("On what date was the Global AI Governance Initiative launched?", "date", "day"),
@@ -355,6 +360,14 @@ def test_a_newspaper_asked_is_a_name_that_reports() -> None:
     assert [lead[s:e] for s, e in fillers(asked, lead, "Which news agency?")] == ["Reuters"]
     # who acts is still the answer when no outlet is asked
     assert fillers(asked, sentence, "Quelles entreprises ont participé ?")
+
+
+def test_a_listed_place_after_to_is_a_place() -> None:
+    """Dev2 d14: "Tony Blair traveled to Beijing…" was read as giving no place."""
+    draft = "Tony Blair traveled to Beijing and met Wang Yi [1]."
+    question = "Where did Tony Blair travel earlier in the month?"
+    assert [draft[s:e] for s, e in places(draft, question)] == ["Beijing"]
+    assert places("He spoke to Wang Yi.", "Where did he speak?") == []  # a person after "to"
 
 
 def test_names_no_article_holds() -> None:

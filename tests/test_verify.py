@@ -42,6 +42,16 @@ def test_a_sentence_opener_the_question_names_is_a_name(assistant: Assistant) ->
     assert not support.supported and "baidu" in support.reason
 
 
+def test_a_bare_answer_copied_with_another_article_is_copied(assistant: Assistant) -> None:
+    """Dev2 d67: "La Shaikh Group [2]." was unverified: "la" is not in "le Shaikh Group"."""
+    passage = "Les pourparlers ont été négociés par le Shaikh Group, une organisation de médiation."
+    embedder = assistant.retriever().embedder
+    support, _ = check_claim("La Shaikh Group", [passage], embedder, 0.95)
+    assert support.supported, support.reason
+    other, _ = check_claim("La Shaikh Foundation", [passage], embedder, 0.95)
+    assert not other.supported
+
+
 def test_counts_in_words_are_numbers() -> None:
     assert numbers("Five years, cinq ans, 5 ans") == {"5"}
     assert numbers("une fois, one time, deux-trois") == {"2", "3"}
