@@ -85,21 +85,27 @@ def score_sentences(
         return []
     q_vec = embedder.embed([question], "query")[0]
     vectors = _sentence_vectors([*candidates, *before.values()], embedder, stored)
-    sims = vectors[: len(candidates)] @ q_vec
+    own_sims = vectors[: len(candidates)] @ q_vec
+    joined_sims = own_sims.copy()
     for j, i in enumerate(before):  # read with the sentence it refers back to
         joined = vectors[i] + vectors[len(candidates) + j]
-        sims[i] = max(sims[i], float(joined @ q_vec) / float(np.linalg.norm(joined)))
+        joined_sims[i] = max(own_sims[i], float(joined @ q_vec) / float(np.linalg.norm(joined)))
     q_terms = set(content_terms(question))
     slot = asked_slot(question)
     typed = slot.kind in PHRASE_KINDS
     scored = []
-    for i, ((hit, s, e, text), sim) in enumerate(zip(candidates, sims, strict=True)):
-        context = before[i][3] if i in before else ""
+    for i, (hit, s, e, text) in enumerate(candidates):
+        fills = typed and bool(fillers(slot, text, question))
+        # only the asked fact itself may lean on the sentence before ("when?" answered by
+        # "Ces rassemblements, qui ont eu lieu en juillet…"); a sentence that gives no
+        # name, date, place or count is scored as it stands
+        context = before[i][3] if i in before and fills else ""
+        sim = float(joined_sims[i] if context else own_sims[i])
         terms = set(content_terms(f"{context} {text}"))
         overlap = len(q_terms & terms) / max(len(q_terms), 1)
-        score = float(sim) + LEXICAL_WEIGHT * overlap
-        bonus = TYPE_BONUS * (typed and bool(fillers(slot, text, question)))
-        scored.append(ScoredSentence(hit, s, e, text, float(sim), score, score + bonus, context))
+        score = sim + LEXICAL_WEIGHT * overlap
+        bonus = TYPE_BONUS * fills
+        scored.append(ScoredSentence(hit, s, e, text, sim, score, score + bonus, context))
     return sorted(scored, key=lambda x: -x.rank_score)
 
 

@@ -132,11 +132,22 @@ def _renders(word: str, common_nouns: set[str]) -> bool:
     )
 
 
+def _is_bare(claim: str) -> bool:
+    """A reply of a few words ("Beijing."): it claims nothing without its question, so the
+    judge reads the question with it ("Where did Li Qiang speak? → Beijing": not what an
+    extract on another event in Beijing says)."""
+    return len(_fact_words(claim)) <= 4
+
+
 def _is_copied_phrase(claim: str, passage_stems: set[str]) -> bool:
     """A bare answer of a few words ("Genève [1].") copied from its passage: too short
     for similarity to mean anything, supported when every word is in the passage."""
-    terms = [t for t in words(claim) if t not in STOPWORDS]  # "La Shaikh Group": an article
+    terms = _fact_words(claim)  # "La Shaikh Group": the article is no fact
     return 0 < len(terms) <= 4 and all(stem(t) in passage_stems for t in terms)
+
+
+def _fact_words(claim: str) -> list[str]:
+    return [t for t in words(claim) if t not in STOPWORDS]
 
 
 @dataclass(frozen=True)
@@ -385,7 +396,8 @@ def check_draft(
             support = Support(False, support.similarity, "not in the question's language")
         score = None
         if support.supported and judge is not None:
-            score = judge(" ".join(passages[n - 1] for n in refs), text)
+            claim = f"{question} → {text}" if question and _is_bare(text) else text
+            score = judge(" ".join(passages[n - 1] for n in refs), claim)
             if score < judge_threshold:
                 reason = f"the passage does not state it (judge {score:.2f})"
                 support = Support(False, support.similarity, reason)

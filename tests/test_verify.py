@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from rag.answer import Assistant
-from rag.verify import Source, check_claim, names, numbers, parse_citations
+from rag.verify import Source, check_claim, check_draft, names, numbers, parse_citations
 
 PAIRS = Path(__file__).resolve().parent.parent / "eval" / "support_pairs.jsonl"
 
@@ -50,6 +50,32 @@ def test_a_bare_answer_copied_with_another_article_is_copied(assistant: Assistan
     assert support.supported, support.reason
     other, _ = check_claim("La Shaikh Foundation", [passage], embedder, 0.95)
     assert not other.supported
+
+
+def test_a_bare_answer_is_judged_with_its_question(assistant: Assistant) -> None:
+    """Dev2 d08: "Beijing [2]." was shown for where Li Qiang spoke (Shanghai), copied from
+    an extract on another event held in Beijing: the judge had read "Beijing" alone."""
+    passage = "Le 3e Forum de la Ceinture et la Route s'est tenu à Beijing le 18 octobre."
+    question = "Where did Li Qiang give his speech?"
+    read: list[str] = []
+
+    def judge(extract: str, claim: str) -> float:
+        read.append(claim)
+        return 0.9
+
+    embedder = assistant.retriever().embedder
+    check_draft("Beijing [1].", [passage], embedder, "en", 0.8, 0.7, judge, question=question)
+    check_draft(
+        "The forum was held in Beijing on 18 October [1].",
+        [passage],
+        embedder,
+        "en",
+        0.8,
+        0.7,
+        judge,
+        question=question,
+    )
+    assert read == [f"{question} → Beijing.", "The forum was held in Beijing on 18 October."]
 
 
 def test_counts_in_words_are_numbers() -> None:
