@@ -68,7 +68,9 @@ from rag.slots import (
     Slot,
     asked_slot,
     asks_latest,
+    corrects_premise,
     fills,
+    left_out,
     missing_key,
     places_in_english,
     unknown_names,
@@ -229,9 +231,16 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
     question's premise). A question about several articles that asks for names,
     places, dates or counts gets the phrase of the best filling sentence of each
     article, when that sentence clears the answer threshold."""
-    if not r.candidates:
+    # a sentence that leaves out a company the question names does not answer about it,
+    # unless it corrects the question's premise
+    named = [
+        x
+        for x in r.candidates
+        if not left_out(r.question, f"{x.context} {x.text}") or corrects_premise(x.text, r.question)
+    ]
+    if not named:
         return None
-    best, span = best_answer(r.question, list(r.candidates))
+    best, span = best_answer(r.question, named)
     parts = [(best, span)]
     if r.slot.across and r.slot.kind in PHRASE_KINDS and span is not None:
         shown = {fold(best.text[span[0] : span[1]])}

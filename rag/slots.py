@@ -681,6 +681,25 @@ def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
     return found
 
 
+def left_out(question: str, text: str) -> list[str]:
+    """One-word names the question gives ("Baidu", "Huawei") that `text` does not: a
+    sentence on China's 130 models says nothing of Baidu's. People, whose sentence may
+    call them "he" or by another title, places, nationalities and acronyms are not
+    asked for."""
+    stems = {stem(w) for w in words(text)}
+    found = []
+    for m in NAME_RUN.finditer(question):
+        name = m.group(0)
+        if " " in name or _SENTENCE_START.search(question[: m.start()]) or name.isupper():
+            continue
+        word = fold(name)
+        if is_place(name) or word in _NATION_OF or word in _NOT_A_PERSON or word in STOPWORDS:
+            continue
+        if stem(word) not in stems and not ALIASES.get(word, set()) & stems:
+            found.append(name)
+    return found
+
+
 _OPENERS = {*STOPWORDS, *word_list("pourquoi quand comment combien ou d'apres")}
 _THE_BEFORE = re.compile(r"\bthe\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
 _SENTENCE_START = re.compile(r"(?:^|[.?!]\s+)$")
@@ -865,7 +884,9 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
         bodies = slot.kind == "organisation"
         if _ASKS_OUTLET.search(question):  # "which newspaper": who reports, not who acts
             return [span for span in agents(text, question, bodies) if _reports(text, *span)]
-        return agents(text, question, bodies) or group_nouns(text, question, _GROUP_PEOPLE)
+        if bodies:  # "which companies" asks for their names: "les entreprises américaines"
+            return agents(text, question, bodies)  # restates the question in French
+        return agents(text, question) or group_nouns(text, question, _GROUP_PEOPLE)
     if slot.kind == "place":
         return places(text, question) or group_nouns(text, question, _GROUP_PLACES)
     if slot.kind == "date":

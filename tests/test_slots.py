@@ -16,6 +16,7 @@ from rag.slots import (
     fills,
     holds_kind,
     is_place,
+    left_out,
     places,
     qualifiers,
     restates,
@@ -126,6 +127,13 @@ def test_a_filler_of_the_asked_kind(question: str, text: str, filler: str) -> No
         ("Qui représente la Chine ?", "La Chine a accepté l'invitation."),
         # a date the question already gives
         ("What happened on 18 October?", "le 18 octobre"),
+        # "which companies" asks for names: the lede's "entreprises américaines" restates
+        # the question in French (dev2 d60)
+        (
+            "Which American AI companies sat down with Chinese experts?",
+            "Les principales entreprises américaines spécialisées dans l'IA et les experts "
+            "chinois de l'IA ont mené des discussions confidentielles.",
+        ),
         # a country negotiates nothing and a city is nobody (test q34, q79)
         (
             "Quelle organisation a négocié les pourparlers ?",
@@ -368,6 +376,17 @@ def test_a_listed_place_after_to_is_a_place() -> None:
     question = "Where did Tony Blair travel earlier in the month?"
     assert [draft[s:e] for s, e in places(draft, question)] == ["Beijing"]
     assert places("He spoke to Wang Yi.", "Where did he speak?") == []  # a person after "to"
+
+
+def test_a_company_the_question_names_must_be_in_the_answers_sentence() -> None:
+    """Dev2 d22 and dev q78 (unanswerable) were answered with sentences on China's 130
+    models and on the Geneva talks, which name neither Baidu nor Huawei."""
+    models = "La Chine compte au moins 130 grands modèles lancés par Alibaba et Tencent."
+    assert left_out("How many models has Baidu released?", models) == ["Baidu"]
+    assert left_out("How many models has Alibaba launched?", models) == []
+    # a person may be "il"; a place, a nationality or an acronym may be named otherwise
+    assert left_out("Quand Wu Zhaohui a-t-il été nommé ?", "Il a été nommé en 2022.") == []
+    assert left_out("Which US firms met in Geneva?", "Elles se sont réunies à Genève.") == []
 
 
 def test_names_no_article_holds() -> None:
