@@ -23,7 +23,15 @@ import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
-from rag.slots import Slot, agents, asked_slot, asked_stems, fillers, places, places_in_english
+from rag.slots import (
+    Slot,
+    asked_names,
+    asked_slot,
+    asked_stems,
+    fillers,
+    places,
+    places_in_english,
+)
 from rag.text import (
     ENGLISH_COUNTS,
     MONTHS_EN,
@@ -149,7 +157,7 @@ def answer_phrase(question: str, sentence: str, slot: Slot | None = None) -> tup
     if slot.kind not in PHRASE_KINDS:
         return None
     if slot.kind in ("person", "organisation"):  # a name: a group noun is no phrase
-        found = agents(sentence, question, bodies=slot.kind == "organisation")
+        found = asked_names(sentence, question, bodies=slot.kind == "organisation")
     elif slot.kind == "place":
         found = places(sentence, question)
     else:

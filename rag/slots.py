@@ -510,6 +510,15 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
     ]
 
 
+def asked_names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int]]:
+    """`agents`; for "which newspaper", only those that report ("selon le Financial
+    Times"), not whoever acts in the sentence, unless `text` is the bare reply."""
+    found = agents(text, question, bodies)
+    if _ASKS_OUTLET.search(question) and len(words(CITATION.sub("", text))) > 3:
+        return [span for span in found if _reports(text, *span)]
+    return found
+
+
 _ASKS_OUTLET = re.compile(
     r"\b(?:agen(?:cy|ce)|outlets?|newspapers?|journa(?:l|ux)|médias?|media)\b", re.IGNORECASE
 )
@@ -882,11 +891,10 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
     reason, an open or a yes/no question, the whole text when it adds what is asked."""
     if slot.kind in ("person", "organisation"):
         bodies = slot.kind == "organisation"
-        if _ASKS_OUTLET.search(question):  # "which newspaper": who reports, not who acts
-            return [span for span in agents(text, question, bodies) if _reports(text, *span)]
-        if bodies:  # "which companies" asks for their names: "les entreprises américaines"
-            return agents(text, question, bodies)  # restates the question in French
-        return agents(text, question) or group_nouns(text, question, _GROUP_PEOPLE)
+        named = asked_names(text, question, bodies)
+        if bodies or _ASKS_OUTLET.search(question):  # "which companies" asks for names:
+            return named  # "les entreprises américaines" restates it in French
+        return named or group_nouns(text, question, _GROUP_PEOPLE)
     if slot.kind == "place":
         return places(text, question) or group_nouns(text, question, _GROUP_PLACES)
     if slot.kind == "date":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.extractive import answer_phrase
 from rag.slots import (
     Slot,
     agents,
@@ -366,6 +367,11 @@ def test_a_newspaper_asked_is_a_name_that_reports() -> None:
     assert [cited[s:e] for s, e in fillers(asked, cited, question)] == ["Washington Post"]
     lead = "BEIJING/SHANGHAI (Reuters) – La Chine enverra Wu Zhaohui (WAIC) au sommet."
     assert [lead[s:e] for s, e in fillers(asked, lead, "Which news agency?")] == ["Reuters"]
+    # the shown phrase: the name that reports, and the bare reply holds the kind
+    span = answer_phrase(question, sentence)
+    assert span is not None and sentence[span[0] : span[1]] == "Financial Times"
+    assert holds_kind(asked, "Financial Times", question)
+    assert not holds_kind(asked, "OpenAI, Anthropic et Cohere", question)  # test q38
     # who acts is still the answer when no outlet is asked
     assert fillers(asked, sentence, "Quelles entreprises ont participé ?")
 
