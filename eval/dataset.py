@@ -3,8 +3,9 @@
 Fields: id, split ("dev": thresholds and weights are tuned on these; "dev2": the
 same use, written by a second hand from the articles alone, so that a rule is not
 tuned to one writer's phrasing; "test": only reported; "blind": written by another
-hand before the system ever ran on them, never used for a choice; a file without splits, such as a user's own
-questions, is one set named after the file), lang ("fr"/"en"), question,
+hand before the system ever ran on them, never used for a choice; a file without
+splits, such as a user's own questions, is one set named after the file), lang
+("fr"/"en"), question,
 answerable (bool; a false-premise question is answerable: its answer corrects
 the premise), answer, must_include
 (key strings; one key may list alternatives as "a|b"), sources (article file
