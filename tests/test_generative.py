@@ -168,13 +168,16 @@ def test_with_the_gate_open_every_sentence_is_judged_for_tuning(sample_settings)
     assert generator.sentences_judged == 2
 
 
-def test_the_models_refusal_phrase_says_what_is_missing(sample_settings) -> None:
+def test_the_models_refusal_gives_way_to_the_judged_instant_answer(sample_settings) -> None:
+    """The model writes its refusal phrase, but the judge read the instant answer's own
+    sentence (strong evidence, filling the slot) and said it answers: the instant
+    answer stands, with its quote (dev2 d35 "cinq ans", test q27)."""
     reply = "Les articles ne contiennent pas la réponse à cette question."
     assistant, _ = _scripted(sample_settings, reply)
     answer = assistant.ask(QUESTION)
-    assert answer.refused and answer.signals.model_refused and answer.mode == "missing"
-    assert answer.text.startswith("Les articles ne donnent pas le nombre demandé")
-    assert "130" in answer.citations[0].quote  # the closest passage, as context
+    assert answer.signals.model_refused and answer.signals.first_judged
+    assert not answer.refused and answer.mode == "extractive" and "130" in answer.text
+    assert "the model wrote that the extracts do not answer" in answer.notes[0]
 
 
 def test_nothing_verified_falls_back_to_the_instant_answer(sample_settings) -> None:
