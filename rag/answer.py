@@ -895,7 +895,7 @@ class Assistant:
             citation = self._sentence_citation(n, x, s)
             if span is not None:
                 text = x.text[span[0] : span[1]]
-                if frame.lang == "en":  # a date, quantity or place in the question's language
+                if frame.lang == "en":  # a date or quantity in the question's language
                     text = phrase_in_english(frame.question, text)
             else:
                 text = f"« {citation.quote} »" if frame.lang == "fr" else f"“{citation.quote}”"

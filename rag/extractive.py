@@ -30,7 +30,6 @@ from rag.slots import (
     asked_stems,
     fillers,
     places,
-    places_in_english,
 )
 from rag.text import (
     ENGLISH_COUNTS,
@@ -218,12 +217,9 @@ def phrase_in_english(question: str, phrase: str) -> str:
     """The answer phrase of a date or quantity question in English ("le 18 octobre" →
     "18 October", "les 1er et 2 novembre" → "1 and 2 November", "environ 100 pays" →
     "about 100 countries", "cinq ans" → "five years"), word for word; as it is when a
-    word is not in the table (names and other phrases are never translated: "Mars" may
-    be a name). A listed place gets its English name ("Genève" → "Geneva")."""
-    kind = asked_slot(question).kind
-    if kind == "place":
-        return places_in_english(phrase)
-    if kind not in ("date", "count"):
+    word is not in the table (names, places and other phrases are never translated:
+    "Mars" may be a name; a quoted "Genève" stays as the article writes it)."""
+    if asked_slot(question).kind not in ("date", "count"):
         return phrase
     return _in_english(phrase) or phrase
 

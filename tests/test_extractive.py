@@ -93,14 +93,12 @@ def test_the_phrase_that_answers(question: str, sentence: str, phrase: str) -> N
         ("How many years had passed?", "cinq ans", "five years"),
         ("How many models does China have?", "130 grands modèles", "130 grands modèles"),
         ("Who spoke at the summit?", "Mars", "Mars"),  # a name is never translated
-        ("Where did the US and China hold their AI talks?", "Genève", "Geneva"),  # test q20
-        ("Where is the summit held?", "Bletchley Park", "Bletchley Park"),
-        ("Where does Wu work?", "Pékin", "Beijing"),
+        # a quoted place stays as written: a follow-up read with "Genève" finds its
+        # French articles better than with "Geneva" (the page's conversation test)
+        ("Where did the US and China hold their AI talks?", "Genève", "Genève"),
     ],
 )
-def test_a_date_quantity_or_place_is_given_in_english(
-    question: str, phrase: str, english: str
-) -> None:
+def test_a_date_or_quantity_is_given_in_english(question: str, phrase: str, english: str) -> None:
     assert phrase_in_english(question, phrase) == english
 
 
