@@ -811,16 +811,15 @@ class Assistant:
             body = replace(body, notes=(note,))
         return frame.answer(body, signals, timings)
 
-    def _refusal(self, frame: _Frame) -> Answer:
-        text = message(frame.settings.prompts_dir, frame.lang, "refusal")
+    def _refusal(self, frame: _Frame, text: str = "") -> Answer:
+        text = text or message(frame.settings.prompts_dir, frame.lang, "refusal")
         return frame.body(sentences=(AnswerSentence(text, (), True),), refused=True, mode="refusal")
 
     def _unknown(self, frame: _Frame, names: tuple[str, ...]) -> Answer:
         """A refusal that says which of the question's names no article mentions."""
-        lang = frame.lang
-        joined = message(frame.settings.prompts_dir, lang, "unknown_joiner").join(names)
-        text = message(frame.settings.prompts_dir, lang, "unknown", names=joined)
-        return frame.body(sentences=(AnswerSentence(text, (), True),), refused=True, mode="refusal")
+        prompts_dir, lang = frame.settings.prompts_dir, frame.lang
+        joined = message(prompts_dir, lang, "unknown_joiner").join(names)
+        return self._refusal(frame, message(prompts_dir, lang, "unknown", names=joined))
 
     def _missing(self, frame: _Frame) -> Answer:
         """What the articles do not give (the asked slot), with the closest passage

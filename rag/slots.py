@@ -702,7 +702,7 @@ def left_out(question: str, text: str) -> list[str]:
         if " " in name or _SENTENCE_START.search(question[: m.start()]) or name.isupper():
             continue
         word = fold(name)
-        if is_place(name) or word in _NATION_OF or word in _NOT_A_PERSON or word in STOPWORDS:
+        if is_place(name) or _names_nobody(word) or word in STOPWORDS:
             continue
         if stem(word) not in stems and not ALIASES.get(word, set()) & stems:
             found.append(name)
@@ -715,9 +715,12 @@ _SENTENCE_START = re.compile(r"(?:^|[.?!]\s+)$")
 
 
 def _never_written(word: str, vocabulary: frozenset[str]) -> bool:
-    return not (
-        stem(word) in vocabulary or word in ALIASES or word in _NATION_OF or word in _NOT_A_PERSON
-    )
+    return not (stem(word) in vocabulary or word in ALIASES or _names_nobody(word))
+
+
+def _names_nobody(word: str) -> bool:
+    """A nationality, or a word that names no one alone ("Sommet", "Affaires")."""
+    return word in _NATION_OF or word in _NOT_A_PERSON
 
 
 def group_nouns(text: str, question: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
