@@ -46,6 +46,7 @@ from rag.extractive import (
     answer_phrase,
     best_answer,
     evidence_passages,
+    following_sentences,
     phrase_in_english,
     score_sentences,
 )
@@ -202,7 +203,10 @@ def retrieve(
     hits = retriever.search(
         question, s.k, hybrid=s.hybrid_search, per_doc=s.max_chunks_per_doc, only=s.articles
     )
-    scored = score_sentences(question, hits, retriever.embedder, retriever.store.sentence_vector)
+    passages = [*hits, *following_sentences(hits, retriever.store.documents)]
+    scored = score_sentences(
+        question, passages, retriever.embedder, retriever.store.sentence_vector
+    )
     slot = asked_slot(message) if message else asked_slot(question)
     if slot.kind == "open":
         slot = asked_slot(question)

@@ -16,12 +16,12 @@ English news prose.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunking import split_sentences
+from rag.chunking import chunk_id, split_sentences
 from rag.embed import Embedder
 from rag.slots import (
     Slot,
@@ -44,7 +44,7 @@ from rag.text import (
     planted,
     stem,
 )
-from rag.types import Hit
+from rag.types import Chunk, Document, Hit
 
 LEXICAL_WEIGHT = 0.15  # chosen on eval/questions.jsonl: best top-3 key facts and refusal AUC
 TYPE_BONUS = 0.07  # ranking only: a sentence holding the kind of fact the question asks for
@@ -85,7 +85,7 @@ def score_sentences(
             if not looks_like_prose(text) or planted(text):
                 continue  # keyword stuffing and planted instructions answer nothing
             seen.add(key)
-            if last is not None and _REFERS_BACK.match(text):
+            if last is not None and refers_back(text):
                 before[len(candidates)] = last
             candidates.append((hit, s, e, text))
     if not candidates:
@@ -116,13 +116,47 @@ def score_sentences(
     return sorted(scored, key=lambda x: -x.rank_score)
 
 
+FOLLOWING_CHARS = 600  # how far past a passage its next sentence is looked for
+
+
+def following_sentences(hits: list[Hit], documents: Mapping[str, Document]) -> list[Hit]:
+    """The sentence just past each retrieved passage, as a passage of its own (after
+    the passage's last sentence): an answer often follows the sentence that names its
+    subject ("Les entreprises … ont participé … Ces rassemblements, qui ont eu lieu en
+    juillet…"), and a chunk boundary may fall between them."""
+    found = []
+    for hit in hits:
+        doc = documents[hit.chunk.doc_id]
+        tail = doc.text[hit.chunk.end : hit.chunk.end + FOLLOWING_CHARS]
+        spans = split_sentences(tail, offset=hit.chunk.end)
+        if not spans or (len(spans) == 1 and hit.chunk.end + len(tail) < len(doc.text)):
+            continue  # nothing after the passage, or a sentence cut by the window
+        # from the passage's last sentence, which the new one may refer back to
+        start = split_sentences(hit.chunk.text, offset=hit.chunk.start)[-1][0]
+        end = spans[0][1]
+        chunk = Chunk(chunk_id(doc, start, end), doc.id, start, end, doc.text[start:end])
+        found.append(Hit(chunk, hit.score, hit.rank))
+    return found
+
+
 # A sentence that opens by pointing back ("Ces rassemblements, qui ont eu lieu en
-# juillet…", "They met in Geneva") says what it is about in the sentence before it.
+# juillet…", "They met in Geneva"), or whose speaker is a pronoun ("« Nous devrions
+# coopérer », a-t-il déclaré à Shanghai"), says what it is about in the sentence before.
 _REFERS_BACK = re.compile(
     r"^(?:ces|cette|cet|ce|celui-ci|celle-ci|ceux-ci|il|elle|ils|elles|these|this|those|they"
     r"|it|he|she)\b",
     re.IGNORECASE,
 )
+_PRONOUN_SPEAKER = re.compile(
+    r"[,»”\"]\s*(?:a|ont|avait|avaient|aurait)-t-(?:il|elle|ils|elles)\b"
+    r"|[,»”\"]\s*(?:a|ont|avait|avaient)-(?:il|elle|ils|elles)\b"
+    r"|[,”\"]\s*(?:he|she|they) (?:said|added|told|noted|stressed|warned)\b",
+    re.IGNORECASE,
+)
+
+
+def refers_back(sentence: str) -> bool:
+    return bool(_REFERS_BACK.match(sentence) or _PRONOUN_SPEAKER.search(sentence))
 
 
 def _sentence_vectors(

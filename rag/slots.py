@@ -499,6 +499,7 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
     représentent les États-Unis")."""
     asked = asked_nation(question)
     credits = not _ASKS_OUTLET.search(question)
+    absence_asked = bool(_ABSENT.search(question))
     byline = _BYLINE.match(text)
     return [
         (s, e)
@@ -507,16 +508,51 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
         and not (credits and text[:s].endswith("(") and text[e : e + 1] == ")")
         and not (byline and e <= byline.end() and not _ASKS_AUTHOR.search(question))
         and (asked is None or nation_near(text, s, e) in (None, asked))
+        and (absence_asked or not _ABSENT.search(_own_clause(text, e)))
     ]
+
+
+# "ByteDance, Tencent et Baidu étaient absentes", "Google DeepMind a été informée, mais
+# n'a pas participé": a name whose own clause says it stayed away does not answer who
+# took part, unless the question asks who was absent
+_ABSENT = re.compile(
+    r"\babsent\w*|\b(?:n['’]|ne )(?:a|ont|avait|avaient|était|étaient|sera|seront)? ?pas"
+    r" (?:participé|assisté|présent|présents|présente|présentes|venus?|été invité\w*)"
+    r"|\b(?:did not|didn['’]t|will not|won['’]t|not) (?:take part|participate|attend|join)"
+    r"|\b(?:stayed away|boycott\w*)",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"\b(?:tandis|alors) qu|\b(?:whereas|while)\b|[;.!?]")
+
+
+def _own_clause(text: str, end: int) -> str:
+    """The words after a name up to where its clause ends (at most a line)."""
+    rest = text[end : end + 100]
+    stop = _CLAUSE_END.search(rest)
+    return rest[: stop.start()] if stop else rest
 
 
 def asked_names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int]]:
     """`agents`; for "which newspaper", only those that report ("selon le Financial
-    Times"), not whoever acts in the sentence, unless `text` is the bare reply."""
+    Times"), not whoever acts in the sentence, unless `text` is the bare reply. For
+    any other question, a name that reports comes last: in "Le Financial Times indique
+    que les pourparlers ont été négociés par le Shaikh Group", the mediator is the
+    Shaikh Group."""
     found = agents(text, question, bodies)
     if _ASKS_OUTLET.search(question) and len(words(CITATION.sub("", text))) > 3:
         return [span for span in found if _reports(text, *span)]
+    if not _ASKS_REPORTER.search(question):
+        found.sort(key=lambda span: _reports(text, *span))
     return found
+
+
+# "Who said…", "Qui a déclaré…", "according to whom": the one who speaks is asked
+_ASKS_REPORTER = re.compile(
+    r"\b(?:said|says|say|told|tells|stated|reported|reports|announced|quoted|according"
+    r"|revealed|dit|déclar\w*|affirm\w*|indiqu\w*|rapport\w*|annonc\w*|révél\w*|cit[ée]\w*"
+    r"|selon|d['’]après)\b",
+    re.IGNORECASE,
+)
 
 
 _ASKS_OUTLET = re.compile(

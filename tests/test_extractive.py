@@ -13,11 +13,13 @@ from rag.embed import MemoEmbedder
 from rag.extractive import (
     answer_phrase,
     evidence_passages,
+    following_sentences,
     phrase_in_english,
+    refers_back,
     score_sentences,
 )
 from rag.slots import places_in_english
-from rag.types import Chunk, Hit
+from rag.types import Chunk, Document, Hit
 from rag.verify import split_answer
 
 DATELINE = (
@@ -74,6 +76,18 @@ DATELINE = (
             "Combien de modèles la Chine compte-t-elle ?",
             "Selon deux sources, la Chine compte 130 grands modèles.",
             "130 grands modèles",
+        ),
+        (  # dev2 d67: the newspaper that reports is not the mediator asked for
+            "Quelle organisation a joué les intermédiaires pour ces discussions ?",
+            "Le Financial Times indique que les pourparlers ont été négociés par le Shaikh "
+            "Group, une organisation de médiation privée.",
+            "Shaikh Group",
+        ),
+        (  # ... unless the question asks who said it
+            "Quelle organisation a indiqué que les pourparlers avaient été négociés ?",
+            "Le Financial Times indique que les pourparlers ont été négociés par le Shaikh "
+            "Group, une organisation de médiation privée.",
+            "Financial Times",
         ),
     ],
 )
@@ -200,3 +214,39 @@ def test_a_sentence_that_refers_back_is_read_with_the_one_before(assistant) -> N
     )
     assert scored["Ces r"].context.startswith("Les entreprises") and scored["Les e"].context == ""
     assert scored["Ces r"].score > alone[0].score  # the meetings' words count for it
+
+
+def test_the_sentence_past_a_passage_is_read_after_its_last_sentence() -> None:
+    """Dev2 d70: the answer ("Ces rassemblements, qui ont eu lieu en juillet…") sat just
+    past the retrieved passage; it is read too, with the passage's last sentence before
+    it, as an exact span of the article."""
+    text = (
+        "Titre. Les entreprises américaines ont discuté avec des experts chinois. "
+        "Ces rassemblements ont eu lieu en juillet. Une autre phrase suit ici."
+    )
+    doc = Document("d", "a.txt", "Titre", None, None, None, text, "0" * 64)
+    end = text.index(" Ces")
+    hit = Hit(Chunk("c", "d", 0, end, text[:end]), 0.9, 0)
+    (following,) = following_sentences([hit], {"d": doc})
+    chunk = following.chunk
+    assert chunk.text == text[chunk.start : chunk.end]
+    assert chunk.text.startswith("Les entreprises") and chunk.text.endswith("en juillet.")
+    assert (following.score, following.rank) == (hit.score, hit.rank)
+    last = Hit(Chunk("e", "d", 0, len(text), text), 0.9, 0)
+    assert following_sentences([last], {"d": doc}) == []  # nothing past the article's end
+
+
+@pytest.mark.parametrize(
+    ("sentence", "back"),
+    [
+        ("Ces rassemblements ont eu lieu en juillet.", True),
+        ("« Nous devrions coopérer », a-t-il déclaré à Shanghai à l'ouverture.", True),
+        ('"We should cooperate," he said in Shanghai.', True),
+        ("Li Qiang a déclaré à Shanghai que les pays devaient coopérer.", False),
+        ("« Nous devrions coopérer », a déclaré Li Qiang à Shanghai.", False),
+    ],
+)
+def test_a_sentence_whose_subject_is_a_pronoun_refers_back(sentence: str, back: bool) -> None:
+    """Dev2 d08: "Where did Li Qiang give the speech…?" is answered by "« … », a-t-il
+    déclaré à Shanghai", whose speaker is named only in the sentence before."""
+    assert refers_back(sentence) is back

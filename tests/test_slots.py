@@ -445,3 +445,22 @@ def test_an_embassy_may_be_who_said_it() -> None:
     )
     found = [sentence[s:e] for s, e in fillers(asked_slot(question), sentence, question)]
     assert found and found[0].startswith("ambassade")
+
+
+def test_a_name_that_stayed_away_does_not_say_who_took_part() -> None:
+    """Dev2 d60: "Which American AI companies sat down with Chinese experts?" was
+    answered "Google DeepMind", from "…tandis que Google DeepMind a été informée, mais
+    n'a pas participé". A question about who was absent still gets those names."""
+    asked = Slot("organisation")
+    sentence = (
+        "Des initiés ont dit que les entreprises chinoises, telles que ByteDance, Tencent et "
+        "Baidu, étaient absentes des discussions, tandis que Google DeepMind a été informée, "
+        "mais n'a pas participé."
+    )
+    took_part = "Which companies sat down with the experts in the discussions?"
+    absent = "Quelles entreprises étaient absentes des discussions ?"
+    assert fillers(asked, sentence, took_part) == []
+    found = [sentence[s:e] for s, e in fillers(asked, sentence, absent)]
+    assert "ByteDance" in found and "Baidu" in found
+    present = "Les entreprises OpenAI et Cohere ont participé, tandis que Baidu était absente."
+    assert [present[s:e] for s, e in fillers(asked, present, took_part)][:2] == ["OpenAI", "Cohere"]
