@@ -148,8 +148,7 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 _PRONOUN_SPEAKER = re.compile(
-    r"[,»”\"]\s*(?:a|ont|avait|avaient|aurait)-t-(?:il|elle|ils|elles)\b"
-    r"|[,»”\"]\s*(?:a|ont|avait|avaient)-(?:il|elle|ils|elles)\b"
+    r"[,»”\"]\s*(?:a|ont|avait|avaient|aurait)(?:-t)?-(?:il|elle|ils|elles)\b"
     r"|[,”\"]\s*(?:he|she|they) (?:said|added|told|noted|stressed|warned)\b",
     re.IGNORECASE,
 )
