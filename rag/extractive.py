@@ -298,15 +298,18 @@ def evidence_passages(
     scored: list[ScoredSentence], doc_texts: dict[str, str], budget_chars: int, max_sentences: int
 ) -> list[Evidence]:
     """The best sentences, then their neighbours (the one before first: it holds the
-    antecedents of 'he', 'the talks'), within `budget_chars`; adjacent sentences of
-    one article are merged. Passages come in the order of their best sentence."""
+    antecedents of 'he', 'the talks'), within `budget_chars`; a sentence that refers
+    back (`ScoredSentence.context`) always comes with the one before, so that the model
+    and the claim judge read what "ces rassemblements" are. Adjacent sentences of one
+    article are merged. Passages come in the order of their best sentence."""
     chosen: dict[tuple[str, int, int], ScoredSentence] = {}
     used = 0
     for s in scored[:max_sentences]:
-        if used + len(s.text) > budget_chars and chosen:
+        size = len(s.text) + len(s.context)  # one that refers back comes with the one before
+        if used + size > budget_chars and chosen:
             break
         chosen[(s.hit.chunk.doc_id, s.start, s.end)] = s
-        used += len(s.text)
+        used += size
     neighbours: dict[tuple[str, int, int], ScoredSentence] = {}
     doc_spans: dict[str, list[tuple[int, int]]] = {}  # each article split once
     for (doc_id, start, end), s in list(chosen.items()):
@@ -323,9 +326,10 @@ def evidence_passages(
                 continue
             if planted(text):  # a planted instruction never reaches the model
                 continue
-            if used + len(text) <= budget_chars:
+            needed = j == i - 1 and bool(s.context)  # already counted with its sentence
+            if needed or used + len(text) <= budget_chars:
                 neighbours[key] = s
-                used += len(text)
+                used += 0 if needed else len(text)
     return _merge_runs(chosen, neighbours, doc_texts)
 
 

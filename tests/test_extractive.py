@@ -11,6 +11,7 @@ import pytest
 from rag.answer import Assistant
 from rag.embed import MemoEmbedder
 from rag.extractive import (
+    ScoredSentence,
     answer_phrase,
     evidence_passages,
     following_sentences,
@@ -250,3 +251,19 @@ def test_a_sentence_whose_subject_is_a_pronoun_refers_back(sentence: str, back: 
     """Dev2 d08: "Where did Li Qiang give the speech…?" is answered by "« … », a-t-il
     déclaré à Shanghai", whose speaker is named only in the sentence before."""
     assert refers_back(sentence) is back
+
+
+def test_a_sentence_that_refers_back_reaches_the_model_with_the_one_before() -> None:
+    """Dev q33: the model wrote "the meetings took place in July and October 2023 [2]"
+    from "Ces rassemblements, qui ont eu lieu en juillet et en octobre 2023…" given
+    alone (the budget was spent), and the claim judge could not tell which meetings."""
+    before = "Les entreprises américaines ont rencontré des experts chinois."
+    text = f"{before} Ces rassemblements ont eu lieu en juillet et en octobre 2023."
+    start = len(before) + 1
+    hit = Hit(Chunk("c", "d", 0, len(text), text), 1.0, 0)
+    sentence = ScoredSentence(hit, start, len(text), text[start:], 0.9, 0.9, 0.9, before)
+    (evidence,) = evidence_passages([sentence], {"d": text}, budget_chars=20, max_sentences=3)
+    assert evidence.text == text  # over the budget, but never without its antecedent
+    alone = ScoredSentence(hit, start, len(text), text[start:], 0.9, 0.9, 0.9)
+    (evidence,) = evidence_passages([alone], {"d": text}, budget_chars=20, max_sentences=3)
+    assert evidence.text == text[start:]  # a sentence that stands alone: the budget holds
