@@ -245,6 +245,8 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
     if not named:
         return None
     best, span = best_answer(r.question, named)
+    if r.slot.two_part:  # the phrase answers the first thing asked; the sentence may hold both
+        span = None
     parts = [(best, span)]
     if r.slot.across and r.slot.kind in PHRASE_KINDS and span is not None:
         shown = {fold(best.text[span[0] : span[1]])}

@@ -45,6 +45,7 @@ class Slot:
     kind: Kind
     granularity: Granularity = ""  # a date's: year, month, day (of the month), weekday
     across: bool = False  # the question asks about several articles
+    two_part: bool = False  # "À quelle date …, et à quelle occasion ?": a second thing asked
 
 
 # ---------------------------------------------------------------- reading the question
@@ -141,6 +142,13 @@ _ACROSS = re.compile(
     r"|(?:other|autres?) articles?|(?:two|deux|different|différents) (?:articles|sources))\b",
     re.IGNORECASE,
 )
+# a second question word joined by "and": "…, et à quelle occasion ?", "When and where…"
+_SECOND_ASK = re.compile(
+    r"(?:,\s*|\s)(?:et|and)\s+(?:(?:à|in|on|at|de|en|par|by|for|pour|avec|with)\s+)?"
+    r"(?:qui|quand|où|combien|comment|pourquoi|quel(?:le)?s?|lesquel(?:le)?s?"
+    r"|who|when|where|how|why|what|which)\b",
+    re.IGNORECASE,
+)
 _YEAR_WORDS = re.compile(r"\b(?:years?|années?|an|year)\b", re.IGNORECASE)
 _MONTH_WORDS = re.compile(r"\b(?:months?|mois)\b", re.IGNORECASE)
 _DAY_OF_MONTH = re.compile(
@@ -166,6 +174,7 @@ _WHO_IS_NAMED = re.compile(
 def asked_slot(question: str) -> Slot:
     """The kind of fact `question` asks for; 'open' when no question word says."""
     across = bool(_ACROSS.search(question))
+    two_part = bool(_SECOND_ASK.search(question))
     if _DESCRIPTION.search(question) or _WHO_IS_NAMED.search(question):  # a description
         return Slot("open", "", across)
     # the question word that comes first is the one asked: "Which newspaper reported who
@@ -173,7 +182,8 @@ def asked_slot(question: str) -> Slot:
     found = [(m.start(), i) for i, (_, p) in enumerate(_ASKS) if (m := p.search(question))]
     if found:
         kind = _ASKS[min(found)[1]][0]
-        return Slot(kind, _granularity(question) if kind == "date" else "", across)
+        granularity = _granularity(question) if kind == "date" else ""
+        return Slot(kind, granularity, across, two_part)
     if _YES_NO.search(question.strip()) and not _QUESTION_WORD.search(question):
         return Slot("yesno", "", across)
     return Slot("open", "", across)

@@ -33,6 +33,16 @@ def test_english_question_gets_english_frame_and_french_quotes(assistant: Assist
     _assert_citations_exact(assistant, answer)
 
 
+def test_a_question_asking_two_things_gets_the_whole_sentence(assistant: Assistant) -> None:
+    # dev2 d63: "le 18 octobre" alone left the occasion, said in the same sentence, unsaid
+    answer = assistant.ask(
+        "À quelle date la Chine a-t-elle lancé son Initiative pour la gouvernance mondiale"
+        " de l'IA, et à quelle occasion ?"
+    )
+    assert "18 octobre" in answer.text and "Ceinture et la Route" in answer.text
+    _assert_citations_exact(assistant, answer)
+
+
 @pytest.mark.parametrize(
     "question", ["Who won the 2022 World Cup?", "Quelle est la capitale de l'Australie ?"]
 )

@@ -80,6 +80,21 @@ def test_questions_about_several_articles_are_recognised() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "two_part"),
+    [
+        ("À quelle date la Chine a-t-elle lancé l'initiative, et à quelle occasion ?", True),
+        ("When and where will the next summit take place?", True),
+        ("Qui a fondé le Shaikh Group et où est-il basé ?", True),
+        ("Qui dirigera la délégation américaine et la délégation chinoise ?", False),
+        ("Which companies and which governments took part?", True),
+        ("Quelle est la position de la Chine et des États-Unis ?", False),
+    ],
+)
+def test_a_second_thing_asked_is_recognised(question: str, two_part: bool) -> None:
+    assert asked_slot(question).two_part is two_part
+
+
+@pytest.mark.parametrize(
     ("question", "text", "filler"),
     [
         (
