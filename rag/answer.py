@@ -237,10 +237,12 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
     article, when that sentence clears the answer threshold."""
     # a sentence that leaves out a company the question names does not answer about it,
     # unless it corrects the question's premise
+    # (its article's lead counts: "the company" of a story whose lead names Brantley)
     named = [
         x
         for x in r.candidates
-        if not left_out(r.question, f"{x.context} {x.text}") or corrects_premise(x.text, r.question)
+        if not left_out(r.question, f"{x.context} {x.text} {lead(r.texts, x)}")
+        or corrects_premise(x.text, r.question)
     ]
     if not named:
         return None
@@ -263,6 +265,13 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
     found = versions(r.question, r.slot, r.candidates, s.answer_threshold, r.texts, margin=None)
     distinct_values = distinct(r.slot.kind, found)
     return Instant(tuple(parts), tuple(found) if len(distinct_values) >= 2 else ())
+
+
+LEAD_CHARS = 300  # an article's title, dateline and first sentence: what its story is about
+
+
+def lead(texts: Mapping[str, str], x: ScoredSentence) -> str:
+    return texts.get(x.hit.chunk.doc_id, "")[:LEAD_CHARS]
 
 
 def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[float, ...]:
@@ -291,9 +300,10 @@ def judged_before(r: Retrieved, judged: tuple[float, ...], x: ScoredSentence) ->
 
 
 JUDGED_PER_ARTICLE = 2  # sentences of one article read in turn for its version
-# A version needs the model to lean to "this sentence answers" (P(yes) > P(no)): a
-# disagreement is claimed only on firm ground.
-VERSION_JUDGED = 0.5
+# A version passes the bar any answer passes; a person's needs the model to lean to
+# "this sentence answers" (P(yes) > P(no)): a story names many people, and the judge
+# does not tell the spokesman from the envoy (Wang Wenbin against Wu Zhaohui).
+PERSON_VERSION_JUDGED = 0.5
 
 
 def confirm_versions(
@@ -302,6 +312,9 @@ def confirm_versions(
     """Each proposed article's version, from the first of its filling sentences that the
     model judges to answer (judges already asked are reused); fewer than two different
     versions left: the articles do not disagree after all."""
+    bar = s.sentence_threshold
+    if r.slot.kind == "person":
+        bar = max(bar, PERSON_VERSION_JUDGED)
     confirmed = []
     for proposed in instant.versions:
         mine = [x for x in r.candidates if x.hit.chunk.doc_id == proposed.doc_id]
@@ -316,7 +329,7 @@ def confirm_versions(
             yes = judged_before(r, judged, x)
             if yes is None:
                 yes = judge_sentence(generator, r.question, x, s)
-            if yes >= max(s.sentence_threshold, VERSION_JUDGED):
+            if yes >= bar:
                 confirmed.append(Version(x, span))
                 break
     found = distinct(r.slot.kind, confirmed)

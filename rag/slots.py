@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -467,8 +467,10 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
             dateline = sentence[m.end() :].lstrip().startswith("(")  # "LONDON (Reuters) –"
             if m.group(0).isupper() and (len(m.group(0)) > 6 or dateline):
                 continue  # a dateline (BEIJING/SHANGHAI), not a name
-            if all(_in(w, asked) for w in run_words):
-                continue
+            if all(_in(w, asked) for w in run_words) or _place_key(m.group(0)) in asked_places(
+                question
+            ):
+                continue  # held by the question, maybe in its other language ("Algiers")
             if all(w in excluded for w in run_words):
                 continue  # "L’ancien Premier", "Affaires", "IA"; for a person, "Sommet"
             if not bodies and _ARTICLE_BEFORE.search(sentence[:start]):
@@ -710,6 +712,18 @@ def places_in_english(text: str) -> str:
     an answer in English names places the English way, as a careful translator would."""
     pattern, english = _french_place_names()
     return pattern.sub(lambda m: english[m.group(0)], text)
+
+
+@lru_cache(maxsize=256)
+def asked_places(question: str) -> frozenset[str]:
+    """Every spelling of each listed place the question names ("Algiers": "Alger" too)."""
+    key = f" {_place_key(question)} "
+    return frozenset(
+        _place_key(x)
+        for line in _place_lines()
+        if any(f" {_place_key(y)} " in key for y in line)
+        for x in line
+    )
 
 
 def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from eval.disagree import DISAGREE_DIR, holds, load_pairs
-from rag.answer import Assistant
+from rag.answer import Assistant, instant_answer, retrieve
 from rag.config import SAMPLE_CORPUS, Settings
 from rag.disagree import same_value
 from rag.store import build_index
@@ -34,7 +34,8 @@ def test_same_value(kind: str, a: str, b: str, same: bool) -> None:
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    pairs = [p for p in load_pairs() if p.agree or p.id == "p01"]  # a small index: fast
+    chosen = ("p01", "p02", "p14")
+    pairs = [p for p in load_pairs() if p.agree or p.id in chosen]  # a small index: fast
     settings = Settings(index_dir=tmp_path_factory.mktemp("disagree"), mode="extractive")
     build_index([DISAGREE_DIR / f for p in pairs for f in p.files], settings)
     return Assistant(settings)
@@ -52,6 +53,22 @@ def test_a_disagreement_shows_each_version_with_its_source(suite: Assistant) -> 
     assert (bool(first.outlet) + bool(first.date)) >= (bool(second.outlet) + bool(second.date))
     assert answer.to_markdown().startswith("⚖️")
     assert answer.to_dict()["disagreements"][0]["citation"] == 1
+
+
+@pytest.mark.parametrize(
+    "pair_id",
+    [
+        "p02",  # "the company said": its article's lead names Brantley, which the question does
+        "p14",  # "reliait Genève à Alger": the question's "Algiers" is no answer to where
+    ],
+)
+def test_each_article_proposes_its_version(suite: Assistant, pair_id: str) -> None:
+    pair = next(p for p in load_pairs() if p.id == pair_id)
+    r = retrieve(pair.question, suite.retriever(), suite.settings)
+    instant = instant_answer(r, suite.settings)
+    assert instant is not None
+    values = [v.value for v in instant.versions]
+    assert all(any(k in v for v in values) for k in pair.keys), values
 
 
 def test_agreeing_sources_are_no_disagreement(suite: Assistant) -> None:

@@ -314,6 +314,13 @@ def test_a_role_asked_must_be_said() -> None:
     assert fills(asked_slot(question), "Le sommet était présidé par Rishi Sunak.", question)
 
 
+def test_a_place_the_question_names_in_the_other_language_is_no_answer() -> None:
+    question = "Where was the Algiers-bound flight out of Geneva forced to touch down?"
+    text = "Un Airbus qui reliait Genève à Alger a dû se poser en urgence à Marseille."
+    span = answer_phrase(question, text, asked_slot(question))
+    assert span is not None and text[span[0] : span[1]] == "Marseille"
+
+
 def test_places_are_known_in_both_languages_and_only_as_whole_names() -> None:
     assert is_place("Royaume-Uni") and is_place("United Kingdom") and is_place("Pékin.")
     assert is_place("Beijing") and is_place("Genève") and is_place("Geneva")
