@@ -63,6 +63,19 @@ _WHICH = (
     r"|(?:nommez|citez) l(?:es?|a))\s+"
     r"(?:(?!(?:les?|la|l|des?|du|the|an?|of|et|and|ont|a|have|has|did|does|do)\b)[\w-]+\s+){0,3}?"
 )
+_PEOPLE_NOUN = (
+    r"(?:person|people|officials?|ministers?|diplomats?|leaders?|spokes(?:man|men|person)"
+    r"|experts?|researchers?|envoys?|journalists?|reporters?|presidents?|participants?"
+    r"|personnes?|ministres?|diplomates?|responsables?|dirigeants?|porte-parole|chercheu(?:rs?"
+    r"|ses?)|envoyés?|journalistes?|présidents?)\b"
+)
+# "Quels dirigeants…", "the name of the anonymous participant", "Comment s'appellent les
+# responsables…": a person's name is asked, not "des représentants"
+_NAMES_ASKED = _any(
+    _WHICH + _PEOPLE_NOUN,
+    r"\b(?:comment s[’']appell\w*|names? of|noms? d(?:u|es?|e l[a’'])|nom d[eu])\s+"
+    r"(?:(?:the|les?|la|l[’']|an?)\s*)?(?:[\w-]+\s+){0,2}?" + _PEOPLE_NOUN,
+)
 _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "reason",
@@ -106,10 +119,7 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\b(?:who|whom|whose)\b",
             r"(?:^|[,:] ?|\b(?:à|a|par|avec|pour|de|chez|et|selon)\s+)qui\b",
             r"\bc[’']est qui\b",
-            _WHICH + r"(?:person|people|official|minister|diplomat|leader|spokesman"
-            r"|spokesperson|expert|researcher|envoy|journalist|reporter|president)s?\b",
-            _WHICH + r"(?:personne|ministre|diplomate|responsable|dirigeant|porte-parole"
-            r"|expert|experts|chercheur|chercheuse|envoyé|journaliste|président|reporter)s?\b",
+            _NAMES_ASKED.pattern,
         ),
     ),
     (
@@ -521,7 +531,19 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
         and not (byline and e <= byline.end() and not _ASKS_AUTHOR.search(question))
         and (asked is None or nation_near(text, s, e) in (None, asked))
         and (absence_asked or not _ABSENT.search(_own_clause(text, e)))
+        and (bodies or not _BODY_BEFORE.search(text[max(0, s - 80) : s]))
     ]
+
+
+# "les entreprises OpenAI, Anthropic et Cohere", "l'université de Tsinghua": names a
+# company's or an institution's noun introduces are bodies, not people
+_BODY_BEFORE = re.compile(
+    r"\b(?:[Ee]ntreprises?|[Ss]ociétés?|[Cc]ompan(?:y|ies)|[Ff]irms?|[Gg]roupes?|[Gg]roups?"
+    r"|[Ss]tart-ups?|[Ll]aboratoires?|[Ll]abs?|[Uu]niversités?|[Uu]niversit(?:y|ies)"
+    r"|[Aa]cadémies?|[Aa]cadem(?:y|ies)|[Mm]inistères?|[Mm]inistr(?:y|ies))"
+    r"(?:\s+(?:de la|de|du|des|of the|of)\s+|\s+d['’]|\s+)"
+    r"(?:[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)*(?:,\s*|\s+(?:et|and)\s+))*$"
+)
 
 
 # "ByteDance, Tencent et Baidu étaient absentes", "Google DeepMind a été informée, mais
@@ -955,8 +977,10 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
     if slot.kind in ("person", "organisation"):
         bodies = slot.kind == "organisation"
         named = asked_names(text, question, bodies)
-        if bodies or _ASKS_OUTLET.search(question):  # "which companies" asks for names:
-            return named  # "les entreprises américaines" restates it in French
+        # "which companies", "which leaders" ask for names: "les entreprises américaines"
+        # restates the question, "des représentants" says no one's name
+        if bodies or _ASKS_OUTLET.search(question) or _NAMES_ASKED.search(question):
+            return named
         return named or group_nouns(text, question, _GROUP_PEOPLE)
     if slot.kind == "place":
         return places(text, question) or group_nouns(text, question, _GROUP_PLACES)

@@ -9,6 +9,7 @@ from rag.extractive import answer_phrase
 from rag.slots import (
     Slot,
     agents,
+    asked_names,
     asked_nation,
     asked_qualifiers,
     asked_slot,
@@ -312,6 +313,31 @@ def test_a_role_asked_must_be_said() -> None:
     question = "Who chaired the AI safety summit in Britain?"
     assert not fills(asked_slot(question), CLEVERLY, question)
     assert fills(asked_slot(question), "Le sommet était présidé par Rishi Sunak.", question)
+
+
+@pytest.mark.parametrize(
+    ("question", "group_fills"),
+    [
+        ("Par qui la Chine sera-t-elle représentée aux pourparlers ?", True),
+        ("Quels dirigeants d'Alibaba faisaient partie de la délégation ?", False),
+        ("Comment s'appellent les responsables chinois de la délégation ?", False),
+        ("What is the name of the anonymous participant?", False),
+    ],
+)
+def test_a_group_noun_answers_who_but_not_which_people(question: str, group_fills: bool) -> None:
+    text = "La Chine sera représentée par des responsables du ministère des Affaires étrangères."
+    assert asked_slot(question).kind == "person"
+    assert fills(asked_slot(question), text, question) is group_fills
+
+
+def test_names_a_company_noun_introduces_are_no_people() -> None:
+    question = "Who took part in the talks?"
+    text = (
+        "Les entreprises OpenAI, Anthropic et Cohere ont participé aux côtés de délégués"
+        " de l'université de Tsinghua et de Lü Xiang, chercheur."
+    )
+    found = [text[s:e] for s, e in asked_names(text, question)]
+    assert found == ["Lü Xiang"]
 
 
 def test_a_place_the_question_names_in_the_other_language_is_no_answer() -> None:
