@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.extractive import ScoredSentence, best_answer
-from rag.slots import NAME_RUN, Slot
+from rag.slots import NAME_RUN, Slot, states_asked_title
 from rag.text import (
     ALIASES,
     MONTHS_EN,
@@ -88,7 +88,15 @@ def versions(
     for doc_id in dict.fromkeys(x.hit.chunk.doc_id for x in close):
         if found and not same_story(texts[found[0].doc_id], texts[doc_id]):
             continue
-        sentence, span = best_answer(question, [x for x in close if x.hit.chunk.doc_id == doc_id])
+        mine = [
+            x
+            for x in close
+            if x.hit.chunk.doc_id == doc_id
+            and (slot.kind != "person" or states_asked_title(f"{x.context} {x.text}", question))
+        ]
+        if not mine:  # none of its sentences names the person by the asked title
+            continue
+        sentence, span = best_answer(question, mine)
         if span is not None:
             found.append(Version(sentence, span))
     return found[:MAX_VERSIONS]

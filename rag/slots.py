@@ -409,6 +409,25 @@ def asks_latest(question: str) -> bool:
     return bool(_LATEST.search(question))
 
 
+# Titles a question may ask a person by, in both languages: "the foreign ministry
+# spokesman" is not whoever else the story names (Wu Zhaohui, vice-minister)
+TITLES = (
+    r"porte-parole|spokes(?:man|men|woman|women|person|people)",
+    r"ambassad(?:eur|eurs|rice|rices|or|ors)",
+    r"envoy(?:é|ée|és|ées|s)?",
+    r"vice-ministres?|vice-ministers?|deputy ministers?",
+    r"premiers? ministres?|prime ministers?",
+    r"chercheu(?:r|rs|se|ses)|researchers?",
+    r"directeur|directeurs|directrice|directrices|directors?",
+)
+_TITLES = [re.compile(rf"\b(?:{t})\b", re.IGNORECASE) for t in TITLES]
+
+
+def states_asked_title(text: str, question: str) -> bool:
+    """Whether `text` gives each title the question asks a person by."""
+    return all(t.search(text) for t in _TITLES if t.search(question))
+
+
 def asked_qualifiers(question: str) -> set[str]:
     """The qualifiers and the role an answer must say; "the most recent" is the articles'
     dates' to settle, and a role that describes the event is no question of its own."""

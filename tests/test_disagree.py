@@ -83,3 +83,14 @@ def test_no_disagreement_on_the_sample_corpus(sample_settings: Settings) -> None
     answer = assistant.ask("Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?")
     assert not answer.disagreements and "Wu Zhaohui" in answer.text
     assert SAMPLE_CORPUS.exists()
+
+
+def test_a_person_asked_by_title_has_no_rival_without_it(sample_settings: Settings) -> None:
+    """dev2 d31: Wu Zhaohui, vice-minister, is no version of the ministry's spokesman."""
+    assistant = Assistant(sample_settings.replace(mode="extractive"))
+    question = "Who's the Chinese foreign ministry spokesman who commented on the Geneva talks?"
+    r = retrieve(question, assistant.retriever(), assistant.settings)
+    instant = instant_answer(r, assistant.settings)
+    assert instant is not None and "Wang Wenbin" in instant.parts[0][0].text
+    assert all("Wu Zhaohui" not in v.value for v in instant.versions)
+
