@@ -304,8 +304,6 @@ def pdf_to_text(path: Path) -> str:
 # ---------------------------------------------------------------- metadata
 
 _DATE_LINE = re.compile(r"\bdate\s*:?\s*(\d{4}-\d{2}(?:-\d{2})?)\b", re.IGNORECASE)
-# a date marker the text opens with ("date 2024-07 Le Premier ministre…")
-_LEADING_DATE = re.compile(r"^\s*date\s*:?\s*\d{4}-\d{2}(?:-\d{2})?\b\s*", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\b((?:19|20)\d{2}-[01]\d(?:-[0-3]\d)?)\b")
 _DATELINE_OUTLET = re.compile(r"^[A-ZÀ-Ý/ .'-]{3,60}\(([A-Z][\w .&'-]{1,30})\)\s*[–—-]", re.M)
 _BYLINE = re.compile(r"^(?:Par|By)\s+[A-ZÀ-Ý][^\n]{2,90}$", re.M)
@@ -389,7 +387,6 @@ def read_document(path: Path, max_bytes: int, doc_id: str | None = None):
     if not looks_like_text(text):
         raise DocumentError("does not look like prose (too few letters)")
     title, date, outlet, byline = extract_metadata(text, path.stem)
-    text = _LEADING_DATE.sub("", text, count=1)  # kept as the date, not read as prose
     title = clean_text(meta.get("og:title") or html_title or title) or path.stem
     date = meta.get("article:published_time", date or "")[:10] or date
     return Document(

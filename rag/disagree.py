@@ -42,6 +42,9 @@ VERSION_MARGIN = 0.10
 # for English ones, same sentences). Added back before sentences are compared.
 CROSS_LINGUAL_GAP = 0.08
 MAX_VERSIONS = 3
+# "date 2024-07 Le Premier ministre…": a text's date marker dates the article; it is no
+# version of when an event took place
+_DATE_MARKER = re.compile(r"(?:^|\n)\s*date\s*:?\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def versions(
         if not mine:  # none of its sentences names the person by the asked title
             continue
         sentence, span = best_answer(question, mine)
-        if span is not None:
+        if span is not None and not _DATE_MARKER.search(sentence.text[: span[0]]):
             found.append(Version(sentence, span))
     return found[:MAX_VERSIONS]
 

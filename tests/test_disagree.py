@@ -8,7 +8,7 @@ import pytest
 from eval.disagree import DISAGREE_DIR, holds, load_pairs
 from rag.answer import Assistant, instant_answer, retrieve
 from rag.config import SAMPLE_CORPUS, Settings
-from rag.disagree import same_value
+from rag.disagree import same_value, versions
 from rag.store import build_index
 
 
@@ -94,3 +94,13 @@ def test_a_person_asked_by_title_has_no_rival_without_it(sample_settings: Settin
     assert instant is not None and "Wang Wenbin" in instant.parts[0][0].text
     assert all("Wu Zhaohui" not in v.value for v in instant.versions)
 
+
+def test_a_date_marker_is_no_version_of_an_event(sample_settings: Settings) -> None:
+    """dev2 d63: "date 2024-07", which opens one article, dates that article, not the
+    launch of the initiative (18 October, in another)."""
+    assistant = Assistant(sample_settings.replace(mode="extractive"))
+    question = "À quelle date la Chine a-t-elle lancé l'Initiative pour la gouvernance de l'IA ?"
+    r = retrieve(question, assistant.retriever(), assistant.settings)
+    found = versions(question, r.slot, r.candidates, 0.0, r.texts, margin=None)
+    values = [v.value for v in found]
+    assert any("18 octobre" in v for v in values) and "2024-07" not in values
