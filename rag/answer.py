@@ -236,8 +236,8 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
     places, dates or counts gets the phrase of the best filling sentence of each
     article, when that sentence clears the answer threshold."""
     # a sentence that leaves out a company the question names does not answer about it,
-    # unless it corrects the question's premise
-    # (its article's lead counts: "the company" of a story whose lead names Brantley)
+    # unless it corrects the question's premise; its article's lead counts ("the
+    # company said" in a story whose lead names Brantley)
     named = [
         x
         for x in r.candidates

@@ -479,6 +479,7 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
     capitals, not a stop word, not a common noun capitalised ("Affaires"), nor, unless
     `bodies` are asked for, a word that begins an institution's name ("Sommet")."""
     asked = asked_stems(question)
+    held = asked_places(question)
     excluded = _COMMON_CAPITALISED if bodies else _NOT_A_PERSON
     bare = len(words(CITATION.sub("", text))) <= 3
     found = []
@@ -496,9 +497,7 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
             dateline = sentence[m.end() :].lstrip().startswith("(")  # "LONDON (Reuters) –"
             if m.group(0).isupper() and (len(m.group(0)) > 6 or dateline):
                 continue  # a dateline (BEIJING/SHANGHAI), not a name
-            if all(_in(w, asked) for w in run_words) or _place_key(m.group(0)) in asked_places(
-                question
-            ):
+            if all(_in(w, asked) for w in run_words) or _place_key(m.group(0)) in held:
                 continue  # held by the question, maybe in its other language ("Algiers")
             if all(w in excluded for w in run_words):
                 continue  # "L’ancien Premier", "Affaires", "IA"; for a person, "Sommet"
