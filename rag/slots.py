@@ -411,21 +411,20 @@ def asks_latest(question: str) -> bool:
 
 # Titles a question may ask a person by, in both languages: "the foreign ministry
 # spokesman" is not whoever else the story names (Wu Zhaohui, vice-minister)
-TITLES = (
-    r"porte-parole|spokes(?:man|men|woman|women|person|people)",
-    r"ambassad(?:eur|eurs|rice|rices|or|ors)",
-    r"envoy(?:é|ée|és|ées|s)?",
-    r"vice-ministres?|vice-ministers?|deputy ministers?",
-    r"premiers? ministres?|prime ministers?",
-    r"chercheu(?:r|rs|se|ses)|researchers?",
-    r"directeur|directeurs|directrice|directrices|directors?",
-)
-_TITLES = [re.compile(rf"\b(?:{t})\b", re.IGNORECASE) for t in TITLES]
+TITLES = {
+    "spokesman": _any(r"\b(?:porte-parole|spokes(?:man|men|woman|women|person|people))\b"),
+    "ambassador": _any(r"\bambassad(?:eur|eurs|rice|rices|or|ors)\b"),
+    "envoy": _any(r"\benvoy(?:é|ée|és|ées|s)?\b"),
+    "vice-minister": _any(r"\b(?:vice-ministres?|vice-ministers?|deputy ministers?)\b"),
+    "prime minister": _any(r"\b(?:premiers? ministres?|prime ministers?)\b"),
+    "researcher": _any(r"\b(?:chercheu(?:r|rs|se|ses)|researchers?)\b"),
+    "director": _any(r"\b(?:directeur|directeurs|directrice|directrices|directors?)\b"),
+}
 
 
 def states_asked_title(text: str, question: str) -> bool:
     """Whether `text` gives each title the question asks a person by."""
-    return all(t.search(text) for t in _TITLES if t.search(question))
+    return _said(TITLES, question) <= _said(TITLES, text)
 
 
 def asked_qualifiers(question: str) -> set[str]:
@@ -737,7 +736,7 @@ def _place_lines() -> tuple[tuple[str, ...], ...]:
 
 @cache
 def _places() -> frozenset[str]:
-    return frozenset(_place_key(x) for line in _place_lines() for x in line)
+    return frozenset().union(*_place_spellings())
 
 
 @cache
@@ -754,15 +753,18 @@ def places_in_english(text: str) -> str:
     return pattern.sub(lambda m: english[m.group(0)], text)
 
 
+@cache
+def _place_spellings() -> tuple[frozenset[str], ...]:
+    """Each listed place's spellings, as `_place_key` writes them."""
+    return tuple(frozenset(_place_key(x) for x in line) for line in _place_lines())
+
+
 @lru_cache(maxsize=256)
 def asked_places(question: str) -> frozenset[str]:
     """Every spelling of each listed place the question names ("Algiers": "Alger" too)."""
     key = f" {_place_key(question)} "
-    return frozenset(
-        _place_key(x)
-        for line in _place_lines()
-        if any(f" {_place_key(y)} " in key for y in line)
-        for x in line
+    return frozenset().union(
+        *(keys for keys in _place_spellings() if any(f" {k} " in key for k in keys))
     )
 
 
