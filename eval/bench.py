@@ -106,8 +106,32 @@ def _generation(assistant: Assistant, settings: Settings) -> dict[str, Any]:
     figures["first_token_s_median_warm"] = statistics.median(ttft) if ttft else None
     rates = [t.tokens_per_s for t in warm if t.tokens_per_s]
     figures["decode_tokens_per_s_median"] = statistics.median(rates) if rates else None
+    if isinstance(generator, LlamaCppGenerator) and rates:
+        alone = _llama_cpp_alone(generator)
+        figures["decode_tokens_per_s_llama_cpp_alone"] = alone
+        figures["decode_share_of_llama_cpp_alone"] = figures["decode_tokens_per_s_median"] / alone
     figures["peak_rss_mb_with_generator"] = peak_mb()
     return figures
+
+
+ALONE_TOKENS = 64
+
+
+def _llama_cpp_alone(generator: LlamaCppGenerator) -> float:
+    """Tokens/s of llama.cpp's own greedy loop, nothing of ours around it: the ceiling
+    an answer's decode is compared with, in the same run."""
+    llm = generator.llm
+    generator.clear_cache()
+    prompt = llm.tokenize(f"Question : {QUESTIONS[0]}\nRéponse :".encode(), add_bos=False)
+    produced, started = 0, 0.0
+    for produced, _ in enumerate(llm.generate(prompt, temp=0.0, top_k=1), 1):
+        if produced == 1:  # the prompt is read by then
+            started = time.perf_counter()
+        if produced > ALONE_TOKENS:
+            break
+    seconds = time.perf_counter() - started
+    generator.clear_cache()
+    return (produced - 1) / seconds
 
 
 def run(out: Path, generation: bool) -> dict[str, Any]:

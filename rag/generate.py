@@ -262,7 +262,7 @@ class _Snapshot:
         size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
         buffer = (ctypes.c_uint8 * size)()
         used = llama_cpp.llama_state_get_data(llm._ctx.ctx, buffer, size)
-        return cls([int(t) for t in llm._input_ids[: llm.n_tokens]], bytes(buffer[:used]))
+        return cls([int(t) for t in llm._input_ids[: llm.n_tokens]], ctypes.string_at(buffer, used))
 
     def shared(self, tokens: list[int]) -> int:
         return _shared_prefix(self.tokens, tokens)
