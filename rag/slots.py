@@ -653,6 +653,7 @@ _NATION_WORDS = {
     "de": "allemagne germany allemand allemande allemands allemandes german germans",
 }
 _NATION_OF = {w: key for key, ws in _NATION_WORDS.items() for w in ws.split()}
+_NATION_OF.update({"united states": "us", "united kingdom": "gb"})
 _NATION = re.compile(
     r"\b(?:" + "|".join(sorted(map(re.escape, _NATION_OF), key=len, reverse=True)) + r")\b"
 )
@@ -675,7 +676,7 @@ def asked_nation(question: str) -> str | None:
             break
         phrase.append(word)
     phrase_text = " ".join(phrase)
-    found = {key for _, _, key in _nation_words(phrase_text, fold(phrase_text))}
+    found = {key for _, _, key in nation_words(phrase_text, fold(phrase_text))}
     return found.pop() if len(found) == 1 else None
 
 
@@ -688,9 +689,10 @@ _PHRASE_END = set(
 )
 
 
-def _nation_words(text: str, folded: str) -> list[tuple[int, int, str]]:
+def nation_words(text: str, folded: str | None = None) -> list[tuple[int, int, str]]:
     """(start, end, country) of each nationality or country word of `text` (`folded`:
-    `fold(text)`, which the caller may have checked already)."""
+    `fold(text)`, when the caller has it already)."""
+    folded = fold(text) if folded is None else folded
     found = [(m.start(), m.end(), _NATION_OF[m.group(0)]) for m in _NATION.finditer(folded)]
     abbreviations = _NATION_ABBREVIATION.finditer(text)
     return found + [(m.start(), m.end(), _NATION_ABBREVIATIONS[m.group(0)]) for m in abbreviations]
@@ -703,7 +705,7 @@ def nation_near(text: str, start: int, end: int) -> str | None:
     if len(folded) != len(text):  # a ligature changed the offsets: do not guess
         return None
     best: tuple[int, str] | None = None
-    for m_start, m_end, key in _nation_words(text, folded):
+    for m_start, m_end, key in nation_words(text, folded):
         if m_start < end and m_end > start:
             continue  # inside the name itself
         gap = start - m_end if m_end <= start else m_start - end

@@ -35,6 +35,7 @@ from rag.slots import (
     asked_nation,
     is_place,
     nation_near,
+    nation_words,
     negates,
     qualifiers,
     stated_roles,
@@ -213,6 +214,11 @@ def check_claim(
         return Support(
             False, best, f"the source ties them to another country: {', '.join(foreign)}"
         ), best_spans
+    misplaced = _figures_of_another(claim, passages)
+    if misplaced:  # "the United States … 40%" from "40 % … juste derrière les 50 % des États-Unis"
+        return Support(
+            False, best, f"the source gives this figure to another: {', '.join(misplaced)}"
+        ), best_spans
     overclaim = qualifiers(claim) - qualifiers(joined) - stated_roles(question)
     if overclaim:  # "the largest", "the next", "the only", "chaired": the source must say so too
         return Support(
@@ -279,6 +285,61 @@ def _tied_elsewhere(claim: str, passages: list[str], question: str) -> list[str]
         if ties and all(t not in (None, asked) for t in ties):
             found.append(name)
     return found
+
+
+# a figure and its unit: "40 %", "50 percent", "130 grands modèles" (the unit is its first word)
+_FIGURE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(%|pour cent|per ?cent|[^\W\d]+)?")
+_PERCENT = {"%", "pour cent", "percent", "per cent"}
+
+
+def _figures(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, value, unit) of each figure in `text`."""
+    found = []
+    for m in _FIGURE.finditer(text):
+        unit = fold(m.group(2) or "")
+        found.append(
+            (m.start(), m.end(), _normal_number(m.group(1)), "%" if unit in _PERCENT else unit)
+        )
+    return found
+
+
+def _figures_of_another(claim: str, passages: list[str]) -> list[str]:
+    """Figures that the claim gives its one country and that every cited passage giving
+    them gives to another: there, the figure of the same unit nearest the claim's country
+    is another one ("40 % du total mondial et juste derrière les 50 % des États-Unis" is
+    50 % for the United States). Only passages with two countries and two figures of the
+    unit are read so; any other passage leaves the figure alone."""
+    countries = {key for _, _, key in nation_words(claim)}
+    if len(countries) != 1:
+        return []
+    country = countries.pop()
+    found = []
+    for _, _, value, unit in _figures(claim):
+        if not unit:  # a year, a bare number: nothing says whose it is
+            continue
+        verdicts = [_nearest_figure(p, country, unit) for p in passages if value in _digits(p)]
+        if verdicts and all(v is not None and v != value for v in verdicts):
+            found.append(f"{value} {unit}".strip())
+    return found
+
+
+def _nearest_figure(passage: str, country: str, unit: str) -> str | None:
+    """The figure of `unit` that `passage` puts nearest a word of `country`; None when the
+    passage names fewer than two countries or gives fewer than two such figures."""
+    if len(fold(passage)) != len(passage):  # a ligature moved the offsets: do not guess
+        return None
+    nations = nation_words(passage)
+    figures = [f for f in _figures(passage) if f[3] == unit]
+    if len({key for *_, key in nations}) < 2 or len({f[2] for f in figures}) < 2:
+        return None
+    mentions = [(s, e) for s, e, key in nations if key == country]
+    if not mentions:
+        return None
+
+    def gap(figure: tuple[int, int, str, str]) -> int:
+        return min(max(s - figure[1], figure[0] - e, 0) for s, e in mentions)
+
+    return min(figures, key=gap)[2]
 
 
 def _asked_places(missing: set[str], question: str, sources: list[Source]) -> set[str]:

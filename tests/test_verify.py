@@ -309,3 +309,27 @@ def test_names_the_source_ties_to_another_country(assistant: Assistant) -> None:
         plain,
     )
     assert "another country" not in right.reason
+
+
+def test_a_figure_the_source_gives_to_another_country(assistant: Assistant) -> None:
+    """Test q107 and q12: the model gave the United States China's 40 %; the extract
+    gives them 50 %, and China 40 %."""
+    embedder = assistant.retriever().embedder
+    extract = (
+        "La Chine compte désormais au moins 130 grands modèles linguistiques lancés par des "
+        "sociétés dont Alibaba et Tencent, représentant 40 % du total mondial et juste "
+        "derrière les 50 % des États-Unis, selon la société de courtage CLSA."
+    )
+    claims = {
+        "The United States accounts for 40% of the world's large language models.": False,
+        "Les États-Unis représentent 40 % du total mondial des grands modèles.": False,
+        "The United States accounts for 50% of the world's large language models.": True,
+        "La Chine représente 40 % du total mondial des grands modèles linguistiques.": True,
+    }
+    for claim, right in claims.items():
+        support, _ = check_claim(claim, [extract], embedder, 0.7, 0.7)
+        assert ("another" not in support.reason) == right, (claim, support)
+    # one country in the source: nothing says the figure belongs to someone else
+    alone = "La Chine compte 130 modèles, contre 100 l'an dernier."
+    support, _ = check_claim("China had 100 models last year.", [alone], embedder, 0.5, 0.5)
+    assert "another" not in support.reason
