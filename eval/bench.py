@@ -22,7 +22,7 @@ from eval.dataset import DEFAULT_QUESTIONS, load_questions
 from rag.answer import Assistant
 from rag.config import SAMPLE_CORPUS, Settings
 from rag.embed import MemoEmbedder
-from rag.generate import LlamaCppGenerator, get_generator
+from rag.generate import LlamaCppGenerator
 from rag.progress import cpu
 from rag.retrieve import Retriever
 from rag.store import build_index
@@ -72,7 +72,7 @@ def _extractive_ms(assistant: Assistant, questions: list[str], stored: bool) -> 
 def _generation(assistant: Assistant, settings: Settings) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     started = time.perf_counter()
-    generator = get_generator(settings.generator_model, settings.generator_url)
+    generator = assistant.generator(settings)
     figures["generator"] = generator.name
     figures["generator_load_s"] = time.perf_counter() - started
     rows = []
@@ -115,14 +115,17 @@ def _generation(assistant: Assistant, settings: Settings) -> dict[str, Any]:
 
 
 ALONE_TOKENS = 64
+ALONE_PROMPT_TOKENS = 650  # about an answer's prompt: decode slows as the context grows
 
 
 def _llama_cpp_alone(generator: LlamaCppGenerator) -> float:
-    """Tokens/s of llama.cpp's own greedy loop, nothing of ours around it: the ceiling
-    an answer's decode is compared with, in the same run."""
+    """Tokens/s of llama.cpp's own greedy loop, nothing of ours around it, after a prompt
+    as long as an answer's: the ceiling an answer's decode is compared with, in the
+    same run."""
     llm = generator.llm
     generator.clear_cache()
-    prompt = llm.tokenize(f"Question : {QUESTIONS[0]}\nRéponse :".encode(), add_bos=False)
+    article = next(iter(sorted(SAMPLE_CORPUS.glob("*.txt")))).read_text("utf-8")
+    prompt = llm.tokenize(article.encode(), add_bos=False)[:ALONE_PROMPT_TOKENS]
     produced, started = 0, 0.0
     for produced, _ in enumerate(llm.generate(prompt, temp=0.0, top_k=1), 1):
         if produced == 1:  # the prompt is read by then

@@ -519,7 +519,8 @@ class Assistant:
 
     def generator(self, settings: Settings | None = None) -> Generator:
         s = settings or self.settings
-        return self._generator or get_generator(s.generator_model, s.generator_url)
+        prompts = prompts_version(s.prompts_dir)
+        return self._generator or get_generator(s.generator_model, s.generator_url, prompts)
 
     def warm_up(self) -> None:
         """Load the model and read each prompt family's fixed instructions once (the

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import codecs
 import collections.abc
+import contextlib
 import functools
 import importlib.util
 import json
 import logging
 import math
 import os
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -109,7 +111,9 @@ def llama_cpp_available() -> bool:
 class LlamaCppGenerator:
     """A GGUF file through llama.cpp: loads in seconds (the file is memory-mapped)."""
 
-    def __init__(self, where: ModelLocation, n_ctx: int = 4096) -> None:
+    def __init__(self, where: ModelLocation, n_ctx: int = 4096, prompts: str = "") -> None:
+        """`prompts`: the prompts' version, which the saved states of their instructions
+        depend on."""
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -141,7 +145,7 @@ class LlamaCppGenerator:
             bos_token=vocab.token_get_text(vocab.token_bos()),
         )
         self._lock = threading.Lock()  # llama.cpp contexts are not thread-safe
-        self._saved = SavedStates.for_model(where.sha256, n_ctx)
+        self._saved = SavedStates.for_model(where.sha256, n_ctx, prompts)
         # one per prompt family (e.g. per language); those of earlier processes first
         self._snapshots: list[_Snapshot] = self._saved.load() if self._saved else []
 
@@ -234,6 +238,8 @@ class LlamaCppGenerator:
 
 SNAPSHOT_MIN_TOKENS = 64
 MAX_SNAPSHOTS = 5  # answers in French, in English; claim and sentence judges; rewrites
+KEPT_FAMILIES = 2 * MAX_SNAPSHOTS  # files on disk; the rest are of prompts since changed
+KEPT_VERSIONS = 3  # folders: of other prompts' versions, models, llama.cpp versions
 
 
 def _shared_prefix(a: Any, b: list[int]) -> int:
@@ -288,15 +294,17 @@ class SavedStates:
     again: one file per prompt family, in a folder keyed by what makes a state valid
     (the model's SHA-256, llama-cpp-python's version, the context size). A file is a
     JSON header (its tokens, the SHA-256 of the state) and the state's bytes; one that
-    does not parse or match its hash is deleted and rebuilt, never restored."""
+    does not parse or match its hash is deleted and rebuilt, never restored. A file's
+    time is when its family was last used: a new process loads the families used last,
+    not those of prompts since changed."""
 
     folder: Path
-    # the tokens of the families known to be on disk: a snapshot of one of them, taken
-    # at nearly every prompt, is checked here, not against the files
-    families: list[list[int]] = field(default_factory=list)
+    # the families known to be on disk (their tokens, their file): a snapshot of one of
+    # them, taken at nearly every prompt, is checked here, not against the files
+    families: list[tuple[list[int], Path]] = field(default_factory=list)
 
     @classmethod
-    def for_model(cls, sha256: str | None, n_ctx: int) -> SavedStates | None:
+    def for_model(cls, sha256: str | None, n_ctx: int, prompts: str = "") -> SavedStates | None:
         if not sha256 or os.environ.get("RAG_KV_STATES") == "off":
             return None
         import hashlib
@@ -305,11 +313,17 @@ class SavedStates:
 
         from rag.model_files import cache_dir
 
-        key = hashlib.sha256(f"{sha256}|{llama_cpp.__version__}|{n_ctx}".encode()).hexdigest()
+        valid = f"{sha256}|{llama_cpp.__version__}|{n_ctx}|{prompts}"
+        key = hashlib.sha256(valid.encode()).hexdigest()
         return cls(cache_dir() / "kv-states" / key[:24])
 
     def load(self) -> list[_Snapshot]:
+        """The families used last; those unused longest past KEPT_FAMILIES are deleted,
+        and so are the folders of other versions past KEPT_VERSIONS."""
+        self._forget_old_versions()
         files = sorted(self.folder.glob("*.state"), key=lambda f: f.stat().st_mtime)
+        for stale in files[:-KEPT_FAMILIES]:
+            stale.unlink(missing_ok=True)
         found = []
         for file in files[-MAX_SNAPSHOTS:]:
             snapshot = self._read(file)
@@ -318,8 +332,19 @@ class SavedStates:
                 file.unlink(missing_ok=True)
             else:
                 found.append(snapshot)
-                self.families.append(snapshot.tokens)
+                self.families.append((snapshot.tokens, file))
         return found
+
+    def _forget_old_versions(self) -> None:
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            os.utime(self.folder)  # this version is in use
+            versions = sorted(
+                (d for d in self.folder.parent.iterdir() if d.is_dir()),
+                key=lambda d: d.stat().st_mtime,
+            )
+            for old in versions[:-KEPT_VERSIONS]:
+                shutil.rmtree(old, ignore_errors=True)
 
     @staticmethod
     def _header(file: Path) -> tuple[list[int], str, int] | None:
@@ -354,24 +379,31 @@ class SavedStates:
         that a new process needs (the instructions are the shared part)."""
         import hashlib
 
-        def known(tokens: list[int]) -> bool:
-            return _shared_prefix(tokens, snapshot.tokens) > SNAPSHOT_MIN_TOKENS
+        def family() -> Path | None:
+            shared = (
+                f
+                for t, f in self.families
+                if _shared_prefix(t, snapshot.tokens) > SNAPSHOT_MIN_TOKENS
+            )
+            return next(shared, None)
 
-        if any(map(known, self.families)):
+        if family() is None:  # another process may have saved it since this one started
+            on_disk = ((self._header(file), file) for file in self.folder.glob("*.state"))
+            self.families.extend((h[0], file) for h, file in on_disk if h)
+        known = family()
+        if known is not None:
+            with contextlib.suppress(OSError):  # used now
+                os.utime(known)
             return
-        # another process may have saved this family since this one started
-        on_disk = (self._header(file) for file in self.folder.glob("*.state"))
-        self.families.extend(h[0] for h in on_disk if h)
-        if any(map(known, self.families)):
-            return
-        self.families.append(snapshot.tokens)
         header = {"tokens": snapshot.tokens, "sha256": hashlib.sha256(snapshot.state).hexdigest()}
         name = hashlib.sha256(json.dumps(snapshot.tokens).encode()).hexdigest()[:24]
+        file = self.folder / f"{name}.state"
+        self.families.append((snapshot.tokens, file))
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             partial = self.folder / f"{name}.{os.getpid()}.partial"
             partial.write_bytes(STATE_MAGIC + json.dumps(header).encode() + b"\n" + snapshot.state)
-            partial.replace(self.folder / f"{name}.state")  # whole or absent, never half
+            partial.replace(file)  # whole or absent, never half
         except OSError as exc:  # a read-only cache costs speed, not answers
             log.warning("cannot save the model state in %s: %s", self.folder, exc)
 
@@ -586,20 +618,21 @@ class RemoteGenerator:
 _LOAD_LOCK = threading.Lock()
 
 
-def get_generator(spec: str, url: str | None = None) -> Generator:
+def get_generator(spec: str, url: str | None = None, prompts: str = "") -> Generator:
     """The generator for a settings value (on the server at `url`, when given); loaded
-    once per process, even when a page warms it up while a first question arrives."""
+    once per process, even when a page warms it up while a first question arrives.
+    `prompts`: the prompts' version (see LlamaCppGenerator)."""
     with _LOAD_LOCK:
-        return _load_generator(spec, url)
+        return _load_generator(spec, url, prompts)
 
 
 @functools.lru_cache(maxsize=2)
-def _load_generator(spec: str, url: str | None = None) -> Generator:
+def _load_generator(spec: str, url: str | None = None, prompts: str = "") -> Generator:
     if url:
         log.info("using the generator %s at %s…", spec, url)
         return RemoteGenerator(url, spec)
     log.info("loading the generator %s…", spec)
     where = locate_model(spec)
     if where.gguf_file and llama_cpp_available():
-        return LlamaCppGenerator(where)
+        return LlamaCppGenerator(where, prompts=prompts)
     return TransformersGenerator(where)

@@ -170,6 +170,7 @@ def test_transformers_loads_the_same_gguf() -> None:
 def test_a_new_process_starts_from_the_saved_instructions(tmp_path: Path, monkeypatch) -> None:
     """The fixed instructions' state is saved on disk: a second generator (as in a new
     process) reads only the question; a damaged file is deleted, never restored."""
+    tmp_path = tmp_path / "version"  # its parent holds the versions
     monkeypatch.setattr(SavedStates, "for_model", classmethod(lambda cls, *_: cls(tmp_path)))
     where = locate_model("qwen2.5-coder-0.5b")
     passages = ["Les pourparlers sont prévus mardi à Genève."]

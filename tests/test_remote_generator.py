@@ -12,7 +12,7 @@ from eval.bench_serve import start_generator_server
 from rag.answer import Assistant
 from rag.config import Settings
 from rag.errors import ModelError
-from rag.generate import RemoteGenerator, get_generator, locate_model
+from rag.generate import RemoteGenerator, locate_model
 from rag.prompts import sentence_messages
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def test_the_remote_judge_reads_as_the_local_one(sample_settings: Settings, gene
     """The same model, greedy: the judges' P(yes) from the server's log-probabilities
     match the local llama.cpp's, and its streamed words are the same."""
     remote = RemoteGenerator(generator_url, MODEL)
-    local = get_generator(MODEL)
+    local = Assistant(sample_settings).generator()  # the session's model, loaded once
     prompts = sample_settings.prompts_dir
     question = "Qui représente la Chine au sommet ?"
     for sentence in (
