@@ -93,8 +93,8 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\b(?:how many|how much|how long|combien|what share|what percentage)\b",
             r"\bwhat proportion\b",
             r"\b(?:quelle (?:part|proportion)|quel pourcentage|quel nombre|what number)\b",
-            r"\b(?:quelle (?:surface|superficie|somme)|quel (?:montant|bilan|total))\b",
-            r"\bwhat (?:area|amount|sum|total|toll)\b|\bhow (?:large|big|high|heavy)\b",
+            r"\b(?:quelle (?:surface|superficie|somme)|quel (?:montant|bilan|total|budget|coût))\b",
+            r"\bwhat (?:area|amount|sum|total|toll|budget|cost)\b|\bhow (?:large|big|high|heavy)\b",
         ),
     ),
     (

@@ -56,6 +56,8 @@ from rag.text import stem, words
         ("Dans quelle ville des discussions sino-américaines ont-elles eu lieu ?", "place", ""),
         ("Combien de grands modèles linguistiques la Chine compte-t-elle ?", "count", ""),
         ("How long did the China-US government talks in Geneva last?", "count", ""),
+        # dev2 d72, test q71: a budget is an amount, not a phrase about resources
+        ("Quel budget la Chine consacre-t-elle à la restructuration du ministère ?", "count", ""),
         ("Pourquoi la Chine restructure-t-elle son ministère des Sciences ?", "reason", ""),
         ("Did Google DeepMind take part in the confidential discussions?", "yesno", ""),
         ("Quelle initiative la délégation chinoise a-t-elle promue ?", "open", ""),
@@ -159,6 +161,11 @@ def test_a_filler_of_the_asked_kind(question: str, text: str, filler: str) -> No
         (
             "Qui dirige la délégation chinoise ?",
             "Le Forum s'est tenu à Beijing le 18 octobre, selon Pékin.",
+        ),
+        (
+            "Quel budget la Chine consacre-t-elle à la restructuration du ministère ?",
+            "La Chine restructure le ministère pour consacrer davantage de ressources à la "
+            "réalisation de percées scientifiques.",
         ),
     ],
 )
