@@ -375,8 +375,8 @@ class SavedStates:
         return _Snapshot(tokens, state) if hashlib.sha256(state).hexdigest() == sha256 else None
 
     def save(self, snapshot: _Snapshot) -> None:
-        """Write a family's first snapshot; later ones of the same family change nothing
-        that a new process needs (the instructions are the shared part)."""
+        """Write a family's first snapshot; a later one of the same family only marks the
+        family used (the instructions, the part a new process needs, are the same)."""
         import hashlib
 
         def family() -> Path | None:

@@ -4,7 +4,9 @@ No NLI model or cross-encoder ships in a pip package that works offline, and
 cosine similarity alone cannot tell "28 countries" from "13 countries". So a
 claim counts as supported only when all of these hold:
 1. every number in the claim appears in a cited passage (a count in words,
-   "five", may stand for "cinq" or "5"; digits must be digits there too);
+   "five", may stand for "cinq" or "5"; digits must be digits there too), and where
+   the passage gives two countries two figures of one unit, the claim's country gets
+   the figure nearest it there;
 2. every name in the claim (capitalised words, mapped across French and
    English by a small alias table, or rendering a French common noun of an
    institution's name) appears in a cited passage;
