@@ -519,8 +519,10 @@ class Assistant:
 
     def generator(self, settings: Settings | None = None) -> Generator:
         s = settings or self.settings
-        prompts = prompts_version(s.prompts_dir)
-        return self._generator or get_generator(s.generator_model, s.generator_url, prompts)
+        if self._generator is not None:
+            return self._generator
+        # the saved states of the instructions belong to this wording of the prompts
+        return get_generator(s.generator_model, s.generator_url, prompts_version(s.prompts_dir))
 
     def warm_up(self) -> None:
         """Load the model and read each prompt family's fixed instructions once (the
