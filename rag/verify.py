@@ -290,7 +290,7 @@ def _tied_elsewhere(claim: str, passages: list[str], question: str) -> list[str]
 
 
 # a figure and its unit: "40 %", "50 percent", "130 grands modèles" (the unit is its first word)
-_FIGURE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(%|pour cent|per ?cent|[^\W\d]+)?")
+_FIGURE = re.compile(rf"({_NUMBER.pattern})\s*(%|pour cent|per ?cent|[^\W\d]+)?")
 _PERCENT = {"%", "pour cent", "percent", "per cent"}
 
 
@@ -328,9 +328,10 @@ def _figures_of_another(claim: str, passages: list[str]) -> list[str]:
 def _nearest_figure(passage: str, country: str, unit: str) -> str | None:
     """The figure of `unit` that `passage` puts nearest a word of `country`; None when the
     passage names fewer than two countries or gives fewer than two such figures."""
-    if len(fold(passage)) != len(passage):  # a ligature moved the offsets: do not guess
+    folded = fold(passage)
+    if len(folded) != len(passage):  # a ligature moved the offsets: do not guess
         return None
-    nations = nation_words(passage)
+    nations = nation_words(passage, folded)
     figures = [f for f in _figures(passage) if f[3] == unit]
     if len({key for *_, key in nations}) < 2 or len({f[2] for f in figures}) < 2:
         return None
