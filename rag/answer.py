@@ -40,10 +40,12 @@ from rag.disagree import Version, by_source, distinct, versions
 from rag.embed import Embedder
 from rag.errors import QuestionError
 from rag.extractive import (
+    LEAD_CHARS,
     PHRASE_KINDS,
     Evidence,
     ScoredSentence,
     answer_phrase,
+    article_leads,
     best_answer,
     evidence_passages,
     following_sentences,
@@ -203,7 +205,8 @@ def retrieve(
     hits = retriever.search(
         question, s.k, hybrid=s.hybrid_search, per_doc=s.max_chunks_per_doc, only=s.articles
     )
-    passages = [*hits, *following_sentences(hits, retriever.store.documents)]
+    documents = retriever.store.documents
+    passages = [*hits, *following_sentences(hits, documents), *article_leads(hits, documents)]
     scored = score_sentences(
         question, passages, retriever.embedder, retriever.store.sentence_vector
     )
@@ -267,9 +270,6 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
     return Instant(tuple(parts), tuple(found) if len(distinct_values) >= 2 else ())
 
 
-LEAD_CHARS = 300  # an article's title, dateline and first sentence: what its story is about
-
-
 def lead(texts: Mapping[str, str], x: ScoredSentence) -> str:
     return texts.get(x.hit.chunk.doc_id, "")[:LEAD_CHARS]
 
@@ -300,24 +300,28 @@ def judged_before(r: Retrieved, judged: tuple[float, ...], x: ScoredSentence) ->
 
 
 JUDGED_PER_ARTICLE = 2  # sentences of one article read in turn for its version
-# A version passes the bar any answer passes; a person's needs the model to lean to
-# "this sentence answers" (P(yes) > P(no)): a story names many people, and the judge
-# does not tell the spokesman from the envoy (Wang Wenbin against Wu Zhaohui).
-PERSON_VERSION_JUDGED = 0.5
+# The model leans to "this sentence answers" (P(yes) > P(no)). A person's version needs
+# it, not only the bar any answer passes: a story names many people, and the judge does
+# not tell the spokesman from the envoy (Wang Wenbin against Wu Zhaohui). A sentence it
+# leans to settles its article's version; one that only clears the bar (a headline's
+# "Denmark's Jutland") gives way to a sentence of that article judged better (its
+# body's "near Ribe").
+LEANS_YES = 0.5
 
 
 def confirm_versions(
     generator: Generator, r: Retrieved, instant: Instant, judged: tuple[float, ...], s: Settings
 ) -> Instant:
-    """Each proposed article's version, from the first of its filling sentences that the
-    model judges to answer (judges already asked are reused); fewer than two different
+    """Each proposed article's version, from the filling sentence of that article that the
+    model judges to answer best (judges already asked are reused); fewer than two different
     versions left: the articles do not disagree after all."""
     bar = s.sentence_threshold
     if r.slot.kind == "person":
-        bar = max(bar, PERSON_VERSION_JUDGED)
+        bar = max(bar, LEANS_YES)
     confirmed = []
     for proposed in instant.versions:
         mine = [x for x in r.candidates if x.hit.chunk.doc_id == proposed.doc_id]
+        best: tuple[float, Version] | None = None
         tried = 0
         for x in [proposed.sentence, *(x for x in mine if x is not proposed.sentence)]:
             span = answer_phrase(r.question, x.text, r.slot)
@@ -329,9 +333,12 @@ def confirm_versions(
             yes = judged_before(r, judged, x)
             if yes is None:
                 yes = judge_sentence(generator, r.question, x, s)
-            if yes >= bar:
-                confirmed.append(Version(x, span))
+            if yes >= bar and (best is None or yes > best[0]):
+                best = (yes, Version(x, span))
+            if yes >= LEANS_YES:
                 break
+        if best is not None:
+            confirmed.append(best[1])
     found = distinct(r.slot.kind, confirmed)
     return replace(instant, versions=tuple(found) if len(found) >= 2 else ())
 

@@ -139,6 +139,28 @@ def following_sentences(hits: list[Hit], documents: Mapping[str, Document]) -> l
     return found
 
 
+LEAD_CHARS = 300  # an article's title, byline, dateline and first sentence start here
+
+
+def article_leads(hits: list[Hit], documents: Mapping[str, Document]) -> list[Hit]:
+    """The lead of each article a passage comes from, when no passage holds it: a news
+    story says its main fact first ("La Chine enverra Wu Zhaohui…"), and a question
+    worded otherwise may retrieve only the story's later passages."""
+    found = []
+    for doc_id in dict.fromkeys(h.chunk.doc_id for h in hits):
+        mine = [h for h in hits if h.chunk.doc_id == doc_id]
+        if any(h.chunk.start == 0 for h in mine):
+            continue
+        doc = documents[doc_id]
+        spans = [sp for sp in split_sentences(doc.text[: 3 * LEAD_CHARS]) if sp[0] < LEAD_CHARS]
+        if not spans:
+            continue
+        end = spans[-1][1]
+        chunk = Chunk(chunk_id(doc, 0, end), doc.id, 0, end, doc.text[:end])
+        found.append(Hit(chunk, mine[0].score, mine[0].rank))
+    return found
+
+
 # A sentence that opens by pointing back ("Ces rassemblements, qui ont eu lieu en
 # juillet…", "They met in Geneva"), or whose speaker is a pronoun ("« Nous devrions
 # coopérer », a-t-il déclaré à Shanghai"), says what it is about in the sentence before.

@@ -59,13 +59,15 @@ def _any(*patterns: str) -> re.Pattern[str]:
 # before the noun, no article
 # ("quels nouveaux produits les entreprises…" asks for products, not companies)
 _WHICH = (
-    r"\b(?:which|what|quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s|(?:name|list) the"
-    r"|(?:nommez|citez) l(?:es?|a))\s+"
+    r"\b(?:which|what|quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s"
+    r"|(?:name|list) (?:the|every|each|all(?: the)?)"
+    r"|(?:nommez|citez) (?:l(?:es?|a)|tou(?:te)?s les))\s+"
     r"(?:(?!(?:les?|la|l|des?|du|the|an?|of|et|and|ont|a|have|has|did|does|do)\b)[\w-]+\s+){0,3}?"
 )
 _PEOPLE_NOUN = (
     r"(?:person|people|officials?|ministers?|diplomats?|leaders?|spokes(?:man|men|person)"
     r"|experts?|researchers?|envoys?|journalists?|reporters?|presidents?|participants?"
+    r"|(?:government|political|public) figures|personalities|personnalités"
     r"|personnes?|ministres?|diplomates?|responsables?|dirigeants?|porte-parole|chercheu(?:rs?"
     r"|ses?)|envoyés?|journalistes?|présidents?)\b"
 )
@@ -127,10 +129,11 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         _any(
             _WHICH + r"(?:company|companies|firm|firms|organi[sz]ations?|institutions?"
             r"|ministry|ministries|university|universities|outlets?|newspapers?|media"
-            r"|group|groups|agency|agencies|entities|broker|brokerage|body|bodies)\b",
+            r"|group|groups|agency|agencies|entities|broker|brokerage|body|bodies|administrations?"
+            r"|departments?|authorities)\b",
             _WHICH + r"(?:entreprises?|sociétés?|firmes?|organisations?|institutions?"
             r"|ministères?|universités?|journal|journaux|médias?|groupes?|agences?"
-            r"|organismes?|entités?|courtiers?)\b",
+            r"|organismes?|entités?|courtiers?|administrations?|autorités)\b",
             r"\b(?:according to (?:whom|which)|selon quel(?:le)?s?|d[’']après quel(?:le)?s?)\b",
         ),
     ),
@@ -166,6 +169,15 @@ _DAY_OF_MONTH = re.compile(
     re.IGNORECASE,
 )
 _DAY_WORDS = re.compile(r"\b(?:days?|jours?)\b", re.IGNORECASE)
+_EXACTLY = re.compile(r"\b(?:exactly|precisely|exactement|précisément)\b", re.IGNORECASE)
+# "D'où viennent les chiffres ?", "Where do the figures come from?": a source is asked
+_SOURCE_ASKED = re.compile(
+    r"\bd[’']où (?:vien\w+|provien\w+|sort\w*|tir\w+)\s+(?:\w+\s+){0,2}?"
+    r"(?:chiffres?|données|statistiques?|estimations?|informations?|nombres?)\b"
+    r"|\bwhere (?:do|does|did) (?:the |these |this |those )?(?:\w+\s+){0,2}?"
+    r"(?:figures?|data|numbers?|statistics?|estimates?|information)\b[^?]{0,60}? come from\b",
+    re.IGNORECASE,
+)
 
 
 _DESCRIPTION = re.compile(
@@ -187,6 +199,8 @@ def asked_slot(question: str) -> Slot:
     two_part = bool(_SECOND_ASK.search(question))
     if _DESCRIPTION.search(question) or _WHO_IS_NAMED.search(question):  # a description
         return Slot("open", "", across)
+    if _SOURCE_ASKED.search(question):  # where figures come from: who gave them
+        return Slot("organisation", "", across, two_part)
     # the question word that comes first is the one asked: "Which newspaper reported who
     # would lead…" asks for a newspaper
     found = [(m.start(), i) for i, (_, p) in enumerate(_ASKS) if (m := p.search(question))]
@@ -208,6 +222,8 @@ def _granularity(question: str) -> Granularity:
         return "month"
     if _DAY_WORDS.search(question):
         return "weekday"
+    if _EXACTLY.search(question):  # "when exactly": a weekday is not exact
+        return "day"
     return ""
 
 
@@ -296,6 +312,12 @@ _GROUP_PEOPLE = re.compile(
     r"|diplomats|entreprises|companies|sociétés|firms|gouvernements?|governments?"
     r"|participants|dirigeants|leaders|scientifiques|scientists|sources|ambassades?"
     r"|embass(?:y|ies)|ministères?|ministr(?:y|ies))" + _GROUP_TAIL,
+    re.IGNORECASE,
+)
+# a question after one precise place: a group of countries does not answer it
+_ONE_PLACE = re.compile(
+    r"\b(?:lieu|endroit|ville|city|town|venue|location|site|exactly|exactement|précise?"
+    r"|précisément|precise|precisely)\b",
     re.IGNORECASE,
 )
 _GROUP_PLACES = re.compile(
@@ -472,6 +494,9 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return split_sentences(text) or [(0, len(text))]
 
 
+_FULL_STOP_AFTER = re.compile(r"[^\W\d_]{3,}\.$")
+
+
 def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int]]:
     """Runs of capitalised words that the question does not hold, in order: not a
     sentence's opening word alone (unless the reply is that word), not a dateline in
@@ -503,6 +528,8 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
             if not bodies and _ARTICLE_BEFORE.search(sentence[:start]):
                 continue  # "la Grande-Bretagne", "les États-Unis": a person takes no article
             end = m.end()
+            if _FULL_STOP_AFTER.search(sentence[start:end]):  # "Tencent.", not "U.S."
+                end -= 1
             alone = run_words == [fold(sentence[start:end])]
             if bodies and alone and run_words[0] in _INSTITUTION:
                 end += _lower_tail(sentence[end:])  # "Académie chinoise des sciences"
@@ -549,7 +576,35 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
         and (asked is None or nation_near(text, s, e) in (None, asked))
         and (absence_asked or not _ABSENT.search(_own_clause(text, e)))
         and (bodies or not _BODY_BEFORE.search(text[max(0, s - 80) : s]))
+        and not (bodies and _titled_person(text, s, e))
     ]
+
+
+# "l'ancien Premier ministre Boris Johnson", "le porte-parole du ministère, Wang Wenbin",
+# "Wu Zhaohui, vice-ministre des Sciences":
+# a name that a person's title introduces or follows names a person, not a body
+_PERSON_TITLE = (
+    r"(?:(?:vice-|premiers? |prime )?minist(?:re|res|er|ers)|président\w*|presidents?"
+    r"|porte-parole|spokes\w+|secrétaires?|secretar(?:y|ies)|ambassad\w+|envoy\w*"
+    r"|diplomates?|diplomats?|chercheu\w+|researchers?|directeu\w+|directors?"
+    r"|M\.|Mme|Mr\.?|Mrs\.?|Ms\.?)"
+)
+# ("chercheur à l'Académie…", "researcher at the Academy": the body the person works at)
+_TITLE_BEFORE = re.compile(
+    rf"\b{_PERSON_TITLE}(?:\s+(?!(?:à|au|aux|at|in|chez|with|avec|for|pour)\b)[\w’'-]+){{0,6}}"
+    r",?\s+(?<!\bthe )(?<!\ble )(?<!\bla )(?<!\bles )$",
+    re.IGNORECASE,
+)
+_TITLE_AFTER = re.compile(
+    rf"^,\s+(?:(?:l[’']|le |la |the |a |an |former |ancien )\s*)?{_PERSON_TITLE}"
+)
+
+
+def _titled_person(text: str, start: int, end: int) -> bool:
+    return bool(
+        _TITLE_BEFORE.search(text[max(0, start - 80) : start])
+        or _TITLE_AFTER.match(text[end : end + 40])
+    )
 
 
 # "les entreprises OpenAI, Anthropic et Cohere", "l'université de Tsinghua": names a
@@ -584,13 +639,14 @@ def _own_clause(text: str, end: int) -> str:
 
 
 def asked_names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int]]:
-    """`agents`; for "which newspaper", only those that report ("selon le Financial
-    Times"), not whoever acts in the sentence, unless `text` is the bare reply. For
-    any other question, a name that reports comes last: in "Le Financial Times indique
-    que les pourparlers ont été négociés par le Shaikh Group", the mediator is the
-    Shaikh Group."""
+    """`agents`; for "which newspaper" or "where do the figures come from", only those
+    that report ("selon le Financial Times"), not whoever acts in the sentence, unless
+    `text` is the bare reply. For any other question, a name that reports comes last:
+    in "Le Financial Times indique que les pourparlers ont été négociés par le Shaikh
+    Group", the mediator is the Shaikh Group."""
     found = agents(text, question, bodies)
-    if _ASKS_OUTLET.search(question) and len(words(CITATION.sub("", text))) > 3:
+    asks_source = _ASKS_OUTLET.search(question) or _SOURCE_ASKED.search(question)
+    if asks_source and len(words(CITATION.sub("", text))) > 3:
         return [span for span in found if _reports(text, *span)]
     if not _ASKS_REPORTER.search(question):
         found.sort(key=lambda span: _reports(text, *span))
@@ -609,11 +665,13 @@ _ASKS_REPORTER = re.compile(
 _ASKS_OUTLET = re.compile(
     r"\b(?:agen(?:cy|ce)|outlets?|newspapers?|journa(?:l|ux)|médias?|media)\b", re.IGNORECASE
 )
-# A name that reports: "selon le Financial Times", "according to Reuters", "(Reuters)",
-# "Le Washington Post a cité", "the Post reported"; a dateline's credit "(Reuters) –".
+# A name that reports: "selon le Financial Times", "selon la société de courtage CLSA",
+# "according to Reuters", "(Reuters)", "Le Washington Post a cité", "the Post reported";
+# a dateline's credit "(Reuters) –".
 _SOURCE_BEFORE = re.compile(
     r"(?:\bselon|\bd['’]après|\baccording to|\bcités? par|\brapportés? par|\breported by"
-    r"|\bquoted by|\brévélés? par|\brevealed by)\s+(?:(?:le|la|les|the)\s+|l['’])?$",
+    r"|\bquoted by|\brévélés? par|\brevealed by)\s+(?:(?:le|la|les|the)\s+|l['’])?"
+    r"(?:[a-zà-ÿ’'-]+\s+){0,3}$",
     re.IGNORECASE,
 )
 _SOURCE_AFTER = re.compile(
@@ -696,6 +754,13 @@ def nation_words(text: str, folded: str | None = None) -> list[tuple[int, int, s
     found = [(m.start(), m.end(), _NATION_OF[m.group(0)]) for m in _NATION.finditer(folded)]
     abbreviations = _NATION_ABBREVIATION.finditer(text)
     return found + [(m.start(), m.end(), _NATION_ABBREVIATIONS[m.group(0)]) for m in abbreviations]
+
+
+def _country_named(phrase: str) -> str | None:
+    """The country `phrase` is, when it is a country's name and nothing more."""
+    phrase = phrase.rstrip(".,;:")
+    found = nation_words(phrase)
+    return found[0][2] if len(found) == 1 and found[0][1] - found[0][0] == len(phrase) else None
 
 
 def nation_near(text: str, start: int, end: int) -> str | None:
@@ -786,6 +851,8 @@ def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
             start, run = start + len(first) + 1, rest
         if not run or _THE_BEFORE.search(question[max(0, start - 24) : start]):
             continue
+        if question[start - 1 : start] == "-":  # "outre-Manche": a word, not a name
+            continue
         name_words = [w for w in words(run) if w not in STOPWORDS]
         if not name_words or is_place(run) or all(w.isupper() for w in run.split()):
             continue
@@ -840,10 +907,13 @@ def places(text: str, question: str) -> list[tuple[int, int]]:
     "to"), or the bare reply, whose first word does not begin an event's or a body's
     name."""
     bare = len(words(CITATION.sub("", text))) <= 3
+    asked_in = {country for *_, country in nation_words(question)}  # "where in the UK"
     found = []
     for s, e in names(text, question):
         first = fold(text[s:e].split()[0]).strip("’'-.")
         if first in _NOT_A_PERSON or first.split("-")[0] in _NOT_A_PERSON:
+            continue
+        if _country_named(text[s:e]) in asked_in:  # "Grande-Bretagne" is the UK again
             continue
         before = text[max(0, s - 12) : s]
         if bare or _PLACE_BEFORE.search(before) or (_TO.search(before) and is_place(text[s:e])):
@@ -1005,6 +1075,8 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
             return named
         return named or group_nouns(text, question, _GROUP_PEOPLE)
     if slot.kind == "place":
+        if _ONE_PLACE.search(question):  # "entre pays" names no venue
+            return places(text, question)
         return places(text, question) or group_nouns(text, question, _GROUP_PLACES)
     if slot.kind == "date":
         return dates(text, question, slot.granularity)
@@ -1018,10 +1090,26 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
     return [(0, len(text))] if enough else []
 
 
+# Who is "the next" holder of a post is said by naming someone to it: "X will become
+# its director", "a désigné X comme directrice", "X succède à…".
+_APPOINTED = _any(
+    r"\b(?:appoint\w*|named?|names|chos[ea]n?|choose|picked|succe(?:ed|eds|eding|ssor)"
+    r"|replac(?:e|es|ing)|will (?:become|take over))\b",
+    r"\b(?:nomm\w*|désign\w*|choisi\w*|succ(?:ède|èdera|esseur)|remplac\w*|deviendra)\b",
+)
+
+
+def _unsaid_qualifiers(slot: Slot, text: str, question: str) -> set[str]:
+    unsaid = asked_qualifiers(question) - qualifiers(text)
+    if slot.kind == "person" and _APPOINTED.search(text):
+        unsaid.discard("next")
+    return unsaid
+
+
 def fills(slot: Slot, text: str, question: str) -> bool:
     """Whether a sentence answers: a filler of the asked kind, and the question's "the
     most", "the next"… said too (or the question's premise corrected)."""
-    if asked_qualifiers(question) - qualifiers(text):  # "the most", "the next"… left unsaid
+    if _unsaid_qualifiers(slot, text, question):  # "the most", "the next"… left unsaid
         return corrects_premise(text, question)
     return holds_kind(slot, text, question)
 

@@ -13,6 +13,7 @@ from rag.embed import MemoEmbedder
 from rag.extractive import (
     ScoredSentence,
     answer_phrase,
+    article_leads,
     evidence_passages,
     following_sentences,
     phrase_in_english,
@@ -235,6 +236,20 @@ def test_the_sentence_past_a_passage_is_read_after_its_last_sentence() -> None:
     assert (following.score, following.rank) == (hit.score, hit.rank)
     last = Hit(Chunk("e", "d", 0, len(text), text), 0.9, 0)
     assert following_sentences([last], {"d": doc}) == []  # nothing past the article's end
+
+
+def test_an_article_lead_is_read_when_only_later_passages_were_retrieved(assistant) -> None:
+    """Dev3 e074: "Qui Pékin a-t-il choisi pour représenter la Chine…" retrieved three
+    later passages of the Reuters story, not its lead ("La Chine enverra Wu Zhaohui…")."""
+    docs = assistant.store.documents
+    doc = next(d for d in docs.values() if d.text.startswith("Par Laurie Chen"))
+    later = [c for c in assistant.store.chunks if c.doc_id == doc.id and c.start > 0][:2]
+    hits = [Hit(c, 0.9, n) for n, c in enumerate(later, 1)]
+    (lead,) = article_leads(hits, docs)
+    assert lead.chunk.start == 0 and "La Chine enverra Wu Zhaohui" in lead.chunk.text
+    assert lead.chunk.text == doc.text[: lead.chunk.end] and lead.rank == 1
+    first = next(c for c in assistant.store.chunks if c.doc_id == doc.id and c.start == 0)
+    assert article_leads([Hit(first, 0.9, 1), *hits], docs) == []  # the lead is there
 
 
 @pytest.mark.parametrize(

@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--split",
-        choices=("dev", "dev2", "test", "blind", "all"),
+        choices=("dev", "dev2", "dev3", "test", "blind", "all"),
         default="all",
         help="which questions to run (tune on dev, report test; default: all)",
     )
