@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.extractive import ScoredSentence, best_answer
-from rag.slots import NAME_RUN, Slot, states_asked_title
+from rag.slots import NAME_RUN, Slot, absent_names, states_asked_title
 from rag.text import (
     ALIASES,
     MONTHS_EN,
@@ -90,6 +90,8 @@ def versions(
     found: list[Version] = []
     for doc_id in dict.fromkeys(x.hit.chunk.doc_id for x in close):
         if found and not same_story(texts[found[0].doc_id], texts[doc_id]):
+            continue
+        if absent_names(question, texts[doc_id]):  # not about whom the question names
             continue
         mine = [
             x

@@ -880,6 +880,26 @@ def left_out(question: str, text: str) -> list[str]:
     return found
 
 
+def absent_names(question: str, text: str) -> list[str]:
+    """Full names the question gives ("Li Qiang", "Hanseo Energy") that `text`, a whole
+    article, never writes: an article that does not name Li Qiang tells no version of
+    where Li Qiang spoke. One capitalised word may be a nationality ("Spanish") or a
+    place written otherwise; those are not asked for."""
+    stems = {stem(w) for w in words(text)}
+    found = []
+    for m in NAME_RUN.finditer(question):
+        name = m.group(0)
+        first, _, rest = name.partition(" ")
+        if _SENTENCE_START.search(question[: m.start()]) and fold(first) in _OPENERS:
+            name = rest  # "Pourquoi Xi Jinping"
+        if " " not in name or name.isupper() or is_place(name):
+            continue
+        kept = [w for w in words(name) if w not in STOPWORDS and not _names_nobody(w)]
+        if any(stem(w) not in stems and not ALIASES.get(w, set()) & stems for w in kept):
+            found.append(name)
+    return found
+
+
 _OPENERS = {*STOPWORDS, *word_list("pourquoi quand comment combien ou d'apres")}
 _THE_BEFORE = re.compile(r"\bthe\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
 _SENTENCE_START = re.compile(r"(?:^|[.?!]\s+)$")

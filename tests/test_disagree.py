@@ -132,3 +132,16 @@ def test_an_article_version_comes_from_its_best_judged_sentence(tmp_path: Path) 
     judge = _JudgeByWords({"Jutland": 0.42, "near Ribe": 0.49, "near Jelling": 0.65})
     confirmed = confirm_versions(judge, r, instant, (), settings)  # type: ignore[arg-type]
     assert sorted(v.value for v in confirmed.versions) == ["Jelling", "Ribe"]
+
+
+def test_an_article_that_never_names_the_person_tells_no_version(
+    sample_settings: Settings,
+) -> None:
+    """Dev3 e002: where Li Qiang pleaded for cooperation (Shanghai) was shown as disputed
+    by "Beijing", from an article that never names Li Qiang."""
+    assistant = Assistant(sample_settings.replace(mode="extractive"))
+    question = "Dans quelle ville Li Qiang a-t-il plaidé pour une coopération internationale ?"
+    r = retrieve(question, assistant.retriever(), assistant.settings)
+    found = versions(question, r.slot, r.candidates, 0.0, r.texts, margin=None)
+    assert found and all("Li Qiang" in r.texts[v.doc_id] for v in found)
+    assert [v.value for v in found] == ["Shanghai"]
