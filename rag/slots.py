@@ -589,7 +589,8 @@ _PERSON_TITLE = (
     r"|diplomates?|diplomats?|chercheu\w+|researchers?|directeu\w+|directors?"
     r"|M\.|Mme|Mr\.?|Mrs\.?|Ms\.?)"
 )
-# ("chercheur à l'Académie…", "researcher at the Academy": the body the person works at)
+# Not across "à", "at"… nor an article: "chercheur à l'Académie…", "researcher at the
+# Academy" name the body the person works at.
 _TITLE_BEFORE = re.compile(
     rf"\b{_PERSON_TITLE}(?:\s+(?!(?:à|au|aux|at|in|chez|with|avec|for|pour)\b)[\w’'-]+){{0,6}}"
     r",?\s+(?<!\bthe )(?<!\ble )(?<!\bla )(?<!\bles )$",
