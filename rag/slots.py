@@ -13,6 +13,7 @@ asks an open slot.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -844,12 +845,7 @@ def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
     English the name of a body or an event ("the Belt and Road Forum" is "le Forum de la
     Ceinture et la Route")."""
     found = []
-    for m in NAME_RUN.finditer(question):
-        start, run = m.start(), m.group(0)
-        first, _, rest = run.partition(" ")
-        opener = _SENTENCE_START.search(question[:start])  # "Besides", "Pourquoi Xi Jinping"
-        if opener and (fold(first) in _OPENERS or not rest):
-            start, run = start + len(first) + 1, rest
+    for start, run in _question_names(question):
         if not run or _THE_BEFORE.search(question[max(0, start - 24) : start]):
             continue
         if question[start - 1 : start] == "-":  # "outre-Manche": a word, not a name
@@ -876,7 +872,7 @@ def left_out(question: str, text: str) -> list[str]:
         word = fold(name)
         if is_place(name) or _names_nobody(word) or word in STOPWORDS:
             continue
-        if stem(word) not in stems and not ALIASES.get(word, set()) & stems:
+        if not _in(word, stems):
             found.append(name)
     return found
 
@@ -888,17 +884,24 @@ def absent_names(question: str, text: str) -> list[str]:
     place written otherwise; those are not asked for."""
     stems = {stem(w) for w in words(text)}
     found = []
-    for m in NAME_RUN.finditer(question):
-        name = m.group(0)
-        first, _, rest = name.partition(" ")
-        if _SENTENCE_START.search(question[: m.start()]) and fold(first) in _OPENERS:
-            name = rest  # "Pourquoi Xi Jinping"
+    for _, name in _question_names(question):
         if " " not in name or name.isupper() or is_place(name):
             continue
         kept = [w for w in words(name) if w not in STOPWORDS and not _names_nobody(w)]
-        if any(stem(w) not in stems and not ALIASES.get(w, set()) & stems for w in kept):
+        if not all(_in(w, stems) for w in kept):
             found.append(name)
     return found
+
+
+def _question_names(question: str) -> Iterator[tuple[int, str]]:
+    """Each capitalised run of the question and where it starts, without the sentence's
+    opening word ("Besides", "Pourquoi Xi Jinping"; a lone opener leaves "")."""
+    for m in NAME_RUN.finditer(question):
+        start, run = m.start(), m.group(0)
+        first, _, rest = run.partition(" ")
+        if _SENTENCE_START.search(question[:start]) and (fold(first) in _OPENERS or not rest):
+            start, run = start + len(first) + 1, rest
+        yield start, run
 
 
 _OPENERS = {*STOPWORDS, *word_list("pourquoi quand comment combien ou d'apres")}
