@@ -134,6 +134,28 @@ def test_an_article_version_comes_from_its_best_judged_sentence(tmp_path: Path) 
     assert sorted(v.value for v in confirmed.versions) == ["Jelling", "Ribe"]
 
 
+@pytest.mark.parametrize(
+    ("judged", "shown"),
+    [
+        ({"chosen Valladolid": 0.52, "in Zaragoza": 0.29}, ["Valladolid", "Zaragoza"]),
+        ({"chosen Valladolid": 0.20, "in Zaragoza": 0.29}, []),  # the model vouches for none
+    ],
+)
+def test_a_parallel_sentence_keeps_its_version_once_one_is_confirmed(
+    tmp_path: Path, judged: dict[str, float], shown: list[str]
+) -> None:
+    """Pair p04: the two reports say the same thing of the same company (Valladolid,
+    Zaragoza); the judge leans to one and leaves the other just under the bar."""
+    pair = next(p for p in load_pairs() if p.id == "p04")
+    settings = Settings(index_dir=tmp_path / "index", mode="hybrid")
+    build_index([DISAGREE_DIR / f for f in pair.files], settings)
+    r = retrieve(pair.question, Assistant(settings).retriever(), settings)
+    instant = instant_answer(r, settings)
+    assert instant is not None and len(instant.versions) == 2
+    confirmed = confirm_versions(_JudgeByWords(judged), r, instant, (), settings)  # type: ignore[arg-type]
+    assert sorted(v.value for v in confirmed.versions) == shown
+
+
 def test_an_article_that_never_names_the_person_tells_no_version(
     sample_settings: Settings,
 ) -> None:
