@@ -76,6 +76,7 @@ from rag.slots import (
     left_out,
     missing_key,
     places_in_english,
+    subject_names,
     unknown_names,
 )
 from rag.store import MANIFEST, BuildReport, IndexStore, Progress, build_index, load
@@ -264,10 +265,29 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
             if other is not None and fold(x.text[other[0] : other[1]]) not in shown:
                 parts.append((x, other))
                 shown.add(fold(x.text[other[0] : other[1]]))
+    if r.slot.across and span is None:  # a sentence answers: the best of each article
+        parts += across_sentences(r, best, s)
     # every article's version, for the model to judge (without a model: `Instant.strong`)
     found = versions(r.question, r.slot, r.candidates, s.answer_threshold, r.texts, margin=None)
     distinct_values = distinct(r.slot.kind, found)
     return Instant(tuple(parts), tuple(found) if len(distinct_values) >= 2 else ())
+
+
+def across_sentences(
+    r: Retrieved, best: ScoredSentence, s: Settings
+) -> list[tuple[ScoredSentence, None]]:
+    """For a question about several articles answered by sentences ("OpenAI comes up in
+    two of the stories; in what context each time?"): the best sentence of each other
+    article that names what the question is about and clears the answer threshold."""
+    names = [fold(n) for n in subject_names(r.question, r.texts.values())]
+    found: dict[str, ScoredSentence] = {best.hit.chunk.doc_id: best}
+    for x in r.candidates:
+        if len(found) == ACROSS_ARTICLES or x.score < s.answer_threshold:
+            break
+        said = fold(f"{x.context} {x.text}")
+        if x.hit.chunk.doc_id not in found and all(n in said for n in names):
+            found[x.hit.chunk.doc_id] = x
+    return [(x, None) for x in found.values() if x is not best]
 
 
 def lead(texts: Mapping[str, str], x: ScoredSentence) -> str:
@@ -281,7 +301,10 @@ def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[fl
     found: list[float] = []
     for x in r.candidates[: max(1, s.judged_sentences)]:
         found.append(judge_sentence(generator, r.question, x, s))
-        if 0 < s.sentence_threshold <= found[-1]:
+        # a phrase (a name, a date…) from a sentence the model does not lean to: one more
+        # is read, whose phrase may replace it (`prefer_judged`)
+        settles = max(s.sentence_threshold, LEANS_YES if r.slot.kind in PHRASE_KINDS else 0.0)
+        if s.sentence_threshold > 0 and found[-1] >= settles:
             break
     return tuple(found)
 
@@ -346,6 +369,25 @@ def confirm_versions(
         confirmed += [v for v in parallel if v.doc_id not in {c.doc_id for c in confirmed}]
     found = distinct(r.slot.kind, confirmed)
     return replace(instant, versions=tuple(found) if len(found) >= 2 else ())
+
+
+def prefer_judged(r: Retrieved, instant: Instant, judged: tuple[float, ...]) -> Instant:
+    """The asked phrase (a name, a place, a date, a count) from the sentence the model leans
+    to ("this one answers"), when the instant answer's own sentence was judged and it
+    leans less (e074: James Cleverly,
+    named in passing in the best-scored sentence, judged 0.32; "La Chine enverra Wu
+    Zhaohui…" 0.52)."""
+    if instant.disagree or len(instant.parts) != 1 or r.slot.kind not in PHRASE_KINDS:
+        return instant
+    own = judged_before(r, judged, instant.parts[0][0])
+    leaning = [(yes, x) for x, yes in zip(r.candidates, judged, strict=False) if yes >= LEANS_YES]
+    if own is None or own >= LEANS_YES or not leaning:
+        return instant
+    x = max(leaning, key=lambda pair: pair[0])[1]
+    if left_out(r.question, f"{x.context} {x.text} {lead(r.texts, x)}"):
+        return instant
+    span = None if r.slot.two_part else answer_phrase(r.question, x.text, r.slot)
+    return replace(instant, parts=((x, span),))
 
 
 def evidence_order(r: Retrieved) -> list[ScoredSentence]:
@@ -712,6 +754,8 @@ class Assistant:
         judged = judge_sentences(generator, r, s)
         if instant is not None and instant.disagree:
             instant = confirm_versions(generator, r, instant, judged, s)
+        if instant is not None:
+            instant = prefer_judged(r, instant, judged)
         signals = replace(
             signals,
             sentence_yes=judged,

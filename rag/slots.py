@@ -13,7 +13,7 @@ asks an open slot.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -153,7 +153,9 @@ _ACROSS = re.compile(
     r"|chaque (?:article|source)|in the (?:articles|corpus|collection)|dans (?:les articles"
     r"|le corpus)|compar\w*|differ\w*|diff[ée]ren\w*|in common|en commun|which articles"
     r"|quels articles|several articles|plusieurs articles|all the articles|tous les articles"
-    r"|(?:other|autres?) articles?|(?:two|deux|different|différents) (?:articles|sources))\b",
+    r"|(?:other|autres?) articles?|each time|à chaque fois"
+    r"|(?:two|deux|different|différents|several|plusieurs) (?:of the )?(?:different )?"
+    r"(?:articles|sources|stories|pieces|reports|textes|dépêches))\b",
     re.IGNORECASE,
 )
 # a second question word joined by "and": "…, et à quelle occasion ?", "When and where…"
@@ -902,6 +904,18 @@ def _question_names(question: str) -> Iterator[tuple[int, str]]:
         if _SENTENCE_START.search(question[:start]) and (fold(first) in _OPENERS or not rest):
             start, run = start + len(first) + 1, rest
         yield start, run
+
+
+def subject_names(question: str, texts: Iterable[str]) -> list[str]:
+    """The names the question is about, its opening word included when the articles
+    (`texts`) write that word with its capital ("OpenAI comes up in two of the stories")."""
+    names = [name for _, name in _question_names(question) if name]
+    opening = NAME_RUN.match(question.lstrip())
+    if opening and " " not in opening.group(0) and fold(opening.group(0)) not in _OPENERS:
+        word = re.compile(rf"\b{re.escape(opening.group(0))}\b")
+        if any(word.search(text) for text in texts):
+            names.insert(0, opening.group(0))
+    return names
 
 
 _OPENERS = {*STOPWORDS, *word_list("pourquoi quand comment combien ou d'apres")}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rag.answer import Assistant, decide
+from rag.answer import Assistant, decide, instant_answer, judge_sentences, prefer_judged, retrieve
 from rag.config import PROMPTS_DIR, Settings
 from rag.prompts import template
 from rag.types import Answer, Signals
@@ -156,8 +156,10 @@ def test_a_sentence_judged_above_threshold_lets_the_model_write(sample_settings)
     assistant, generator = _scripted(settings, reply, sentence_judge=0.35)
     answer = assistant.ask(QUESTION)
     assert generator.words_sent > 0 and answer.mode == "generative" and not answer.refused
-    assert generator.sentences_judged == 1  # the first sentence settled it: no second judge
-    assert answer.signals.sentence_yes == (0.35,)
+    # a count from a sentence the model does not lean to (< 0.5): the next is read too
+    assert answer.signals.sentence_yes == (0.35, 0.35)
+    assistant, generator = _scripted(settings, reply, sentence_judge=0.55)
+    assert assistant.ask(QUESTION).signals.sentence_yes == (0.55,)  # it settles at once
 
 
 def test_with_the_gate_open_every_sentence_is_judged_for_tuning(sample_settings) -> None:
@@ -330,3 +332,53 @@ def test_a_question_about_several_articles_gets_a_phrase_from_each(sample_settin
     )
     assert answer.mode == "extractive" and len(answer.sentences) >= 2
     assert len({c.doc_id for c in answer.citations}) == len(answer.citations)  # one per article
+
+
+class _JudgeBySentence:
+    """P(yes) by the words of the sentence judged (0.1 for any other)."""
+
+    def __init__(self, judged: dict[str, float]) -> None:
+        self.judged = judged
+
+    def yes_probability(self, messages: list[dict[str, str]], yes: str, no: str) -> float:
+        said = messages[-1]["content"]
+        return next((p for words, p in self.judged.items() if words in said), 0.1)
+
+
+E074 = "Qui Pékin a-t-il choisi pour représenter la Chine au sommet britannique consacré à l'IA ?"
+
+
+@pytest.mark.parametrize(
+    ("judged", "reads", "shown"),
+    [
+        ({"James Cleverly": 0.32, "enverra Wu Zhaohui": 0.52}, 2, "Wu Zhaohui"),
+        ({"James Cleverly": 0.55, "enverra Wu Zhaohui": 0.52}, 1, "James Cleverly"),
+        ({"James Cleverly": 0.32, "enverra Wu Zhaohui": 0.45}, 2, "James Cleverly"),
+    ],
+)
+def test_the_phrase_comes_from_the_sentence_the_model_leans_to(
+    assistant: Assistant, judged: dict[str, float], reads: int, shown: str
+) -> None:
+    """Dev3 e074: the best-scored sentence names James Cleverly in passing (his August
+    visit); a phrase from a sentence the model does not lean to gives way to one it does."""
+    s = assistant.settings
+    r = retrieve(E074, assistant.retriever(), s)
+    instant = instant_answer(r, s)
+    assert instant is not None
+    first, span = instant.parts[0]
+    assert span is not None and first.text[span[0] : span[1]] == "James Cleverly"
+    found = judge_sentences(_JudgeBySentence(judged), r, s)  # type: ignore[arg-type]
+    assert len(found) == reads
+    x, span = prefer_judged(r, instant, found).parts[0]
+    assert span is not None and x.text[span[0] : span[1]] == shown
+
+
+def test_a_question_about_several_articles_quotes_each(assistant: Assistant) -> None:
+    """Dev3 e037: each article that names OpenAI gives its best sentence."""
+    s = assistant.settings
+    question = "OpenAI comes up in two of the stories; in what context each time?"
+    r = retrieve(question, assistant.retriever(), s)
+    instant = instant_answer(r, s)
+    assert instant is not None and r.slot.across
+    assert len({x.hit.chunk.doc_id for x, _ in instant.parts}) == 2
+    assert all("OpenAI" in x.text and span is None for x, span in instant.parts)

@@ -95,6 +95,9 @@ def test_questions_about_several_articles_are_recognised() -> None:
     ).across
     assert asked_slot("Which Chinese leaders are named in the articles?").across
     assert not asked_slot("Qui dirigera la délégation américaine ?").across
+    assert asked_slot("OpenAI comes up in two of the stories; in what context each time?").across
+    assert asked_slot("Tencent shows up in two different stories. How does it differ?").across
+    assert asked_slot("Cette ville revient dans deux dépêches : à quel titre ?").across
 
 
 @pytest.mark.parametrize(
