@@ -151,7 +151,8 @@ _QUESTION_WORD = re.compile(
 _ACROSS = re.compile(
     r"\b(?:both|les deux (?:articles|textes|sources)|across|each (?:article|source)"
     r"|chaque (?:article|source)|in the (?:articles|corpus|collection)|dans (?:les articles"
-    r"|le corpus)|compar\w*|differ\w*|diff[ée]ren\w*|in common|en commun|which articles"
+    r"|le corpus)|(?:l['’]ensemble|tout) (?:du|le) corpus|(?:whole|entire) (?:corpus|collection)"
+    r"|compar\w*|differ\w*|diff[ée]ren\w*|in common|en commun|which articles"
     r"|quels articles|several articles|plusieurs articles|all the articles|tous les articles"
     r"|(?:other|autres?) articles?|each time|à chaque fois"
     r"|(?:two|deux|different|différents|several|plusieurs) (?:of the )?(?:different )?"
@@ -500,6 +501,9 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 _FULL_STOP_AFTER = re.compile(r"[^\W\d_]{3,}\.$")
 
 
+_OPENING_MARKS = " «“\"‘'—–-"
+
+
 def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int]]:
     """Runs of capitalised words that the question does not hold, in order: not a
     sentence's opening word alone (unless the reply is that word), not a dateline in
@@ -517,7 +521,8 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
             run_words = [w for w in words(sentence[start : m.end()]) if w not in STOPWORDS]
             if not run_words:
                 continue
-            if start == 0 and len(run_words) == 1 and not bare:
+            opening = not sentence[:start].strip(_OPENING_MARKS)  # "« Chaque pays…"
+            if opening and len(run_words) == 1 and not bare:
                 nxt = sentence[m.end() : m.end() + 2]
                 if not nxt.startswith(",") and run_words[0] not in ALIASES:
                     continue  # a sentence opener, not a name

@@ -98,6 +98,7 @@ def test_questions_about_several_articles_are_recognised() -> None:
     assert asked_slot("OpenAI comes up in two of the stories; in what context each time?").across
     assert asked_slot("Tencent shows up in two different stories. How does it differ?").across
     assert asked_slot("Cette ville revient dans deux dépêches : à quel titre ?").across
+    assert asked_slot("Citez les entreprises nommées dans l'ensemble du corpus.").across
 
 
 @pytest.mark.parametrize(
@@ -611,3 +612,10 @@ def test_where_figures_come_from_is_who_gives_them() -> None:
         "dont Alibaba et Tencent, selon la société de courtage CLSA."
     )
     assert [said[s:e] for s, e in fillers(asked_slot(question), said, question)] == ["CLSA"]
+
+
+def test_a_quoted_sentences_opening_word_is_no_name() -> None:
+    """Dev3 e015: "« Chaque pays possède…" gave the company "Chaque"."""
+    text = "« Chaque pays possède ses propres avantages », a déclaré Li Qiang à Shanghai."
+    found = [text[s:e] for s, e in agents(text, "Quelles entreprises sont citées ?", bodies=True)]
+    assert found == ["Li Qiang"]
