@@ -654,6 +654,11 @@ def asked_names(text: str, question: str, bodies: bool = False) -> list[tuple[in
     in "Le Financial Times indique que les pourparlers ont été négociés par le Shaikh
     Group", the mediator is the Shaikh Group."""
     found = agents(text, question, bodies)
+    if bodies and _ASKS_MINISTRY.search(question):  # its name begins in lower case
+        ministries = [(m.start(), m.end()) for m in _MINISTRY.finditer(text)]
+        found = ministries + [
+            (s, e) for s, e in found if not any(a <= s < b for a, b in ministries)
+        ]
     asks_source = _ASKS_OUTLET.search(question) or _SOURCE_ASKED.search(question)
     if asks_source and len(words(CITATION.sub("", text))) > 3:
         return [span for span in found if _reports(text, *span)]
@@ -662,6 +667,18 @@ def asked_names(text: str, question: str, bodies: bool = False) -> list[tuple[in
     return found
 
 
+# "Quel ministère…" is answered by "le ministère (chinois) des Affaires étrangères",
+# "the Ministry of Commerce", not by another body of the sentence (dev3 e058)
+_ASKS_MINISTRY = re.compile(
+    r"\b(?:quel(?:le)?s?|which|what)\s+(?:\w+\s+)?minist(?:ère|ères|ry|ries)\b", re.IGNORECASE
+)
+_MINISTRY = re.compile(
+    r"\b[Mm]inist(?:ère|ry)(?:\s+[a-zà-ÿ]+)?\s+(?:des|du|de la|de l['’]|of the|of)\s*"
+    r"[A-ZÀ-Ý][\w’'-]*(?:\s+(?!(?:dans|pour|avec|sont|said|says|that|with)\b)[a-zà-ÿ][\w’'-]{3,}"
+    # "des Sciences et de la Technologie"; not "…étrangères et de la Commission nationale"
+    r"|\s+(?:et|and)\s+(?:de la |des |du |de l['’]|the )?(?!Commission|Académie|Conseil)"
+    r"[A-ZÀ-Ý][\w’'-]*)?"
+)
 # "Who said…", "Qui a déclaré…", "according to whom": the one who speaks is asked
 _ASKS_REPORTER = re.compile(
     r"\b(?:said|says|say|told|tells|stated|reported|reports|announced|quoted|according"

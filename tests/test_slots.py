@@ -579,7 +579,8 @@ def test_a_titled_person_is_no_body() -> None:
         "Le porte-parole du ministère chinois des Affaires étrangères, Wang Wenbin, n'a pas "
         "donné beaucoup de détails."
     )
-    assert fillers(asked_slot(ministry), spokesman, ministry) == []
+    found = [spokesman[s:e] for s, e in fillers(asked_slot(ministry), spokesman, ministry)]
+    assert found == ["ministère chinois des Affaires étrangères"]  # not Wang Wenbin
     assert fillers(asked_slot(bodies), wu, bodies) == []
     found = [joining[s:e] for s, e in fillers(asked_slot(bodies), joining, bodies)]
     assert found == ["Académie chinoise des sciences", "Alibaba", "Tencent"]
@@ -619,3 +620,29 @@ def test_a_quoted_sentences_opening_word_is_no_name() -> None:
     text = "« Chaque pays possède ses propres avantages », a déclaré Li Qiang à Shanghai."
     found = [text[s:e] for s, e in agents(text, "Quelles entreprises sont citées ?", bodies=True)]
     assert found == ["Li Qiang"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "shown"),
+    [
+        (
+            "La Chine sera représentée par des responsables du ministère des Affaires"
+            " étrangères et de la Commission nationale du développement et de la réforme.",
+            "ministère des Affaires étrangères",
+        ),
+        (
+            "Wu sera rejoint par des représentants du ministère chinois des Affaires"
+            " étrangères, d’entreprises et d’organismes universitaires, dont Alibaba.",
+            "ministère chinois des Affaires étrangères",
+        ),
+        (
+            "Le ministère des Sciences et de la Technologie a répondu.",
+            "ministère des Sciences et de la Technologie",
+        ),
+    ],
+)
+def test_a_ministry_asked_is_answered_by_a_ministry(sentence: str, shown: str) -> None:
+    """Dev3 e058: "Quel ministère…" was answered by the Commission named beside it."""
+    question = "Quel ministère chinois figure dans la délégation et parmi les représentants ?"
+    span = answer_phrase(question, sentence)
+    assert span is not None and sentence[span[0] : span[1]] == shown
