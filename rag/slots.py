@@ -1080,8 +1080,11 @@ def _counts_the_asked(phrase: str, unit: set[str] | None, after: str = "") -> bo
     (what a figure counts may be said just after it)."""
     if unit is None:
         return True
+    share = bool(re.search(r"%|percent|pour ?cent", phrase, re.IGNORECASE))
     if unit == {"%"}:
-        return bool(re.search(r"%|percent|pour ?cent", phrase, re.IGNORECASE))
+        return share
+    if share:  # a share counts no models, no years, no hectares (dev3 e011)
+        return False
     return bool((_unit_stems(phrase) | _unit_stems(after)) & unit)
 
 
@@ -1090,11 +1093,20 @@ def counts(text: str, question: str) -> list[tuple[int, int]]:
     with its unit ("cinq ans"), of what the question counts when it says; never a year,
     an ordinal ("3e Forum"), a day of a date or a figure the question gives."""
     unit = _asked_unit(question)
+    asked = {key for _, _, key in nation_words(question)}
     return [
         (s, e)
         for s, e in _count_phrases(text, question)
         if _counts_the_asked(text[s:e], unit, _UNIT_CLAUSE.split(text[e : e + _UNIT_AFTER])[0])
+        and not (len(asked) == 1 and _counted_for(text, s) - asked)
     ]
+
+
+def _counted_for(text: str, start: int) -> set[str]:
+    """The countries named in the figure's clause before it, its subject: "La Chine
+    compte … 130 grands modèles" counts China's, not what the United States have."""
+    clause = re.split(r"[,;:.]\s", text[:start])[-1]
+    return {key for _, _, key in nation_words(clause)}
 
 
 def _count_phrases(text: str, question: str) -> list[tuple[int, int]]:

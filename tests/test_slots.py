@@ -646,3 +646,23 @@ def test_a_ministry_asked_is_answered_by_a_ministry(sentence: str, shown: str) -
     question = "Quel ministère chinois figure dans la délégation et parmi les représentants ?"
     span = answer_phrase(question, sentence)
     assert span is not None and sentence[span[0] : span[1]] == shown
+
+
+def test_a_count_is_of_what_and_whom_the_question_asks() -> None:
+    """Dev3 e011 (unanswerable): the United States' number of models in absolute terms;
+    the articles give China's count and the US share only."""
+    question = "How many large language models does the US have in absolute numbers?"
+    slot = asked_slot(question)
+    china = (
+        "La Chine compte désormais au moins 130 grands modèles linguistiques, représentant"
+        " 40 % du total mondial et juste derrière les 50 % des États-Unis."
+    )
+    assert fillers(slot, china, question) == []  # China's count; shares count no models
+    us = "Les États-Unis comptent environ 160 grands modèles linguistiques."
+    assert [us[s:e] for s, e in fillers(slot, us, question)] == [
+        "environ 160 grands modèles linguistiques"
+    ]
+    mine = "Combien de grands modèles linguistiques la Chine compte-t-elle ?"
+    assert [china[s:e] for s, e in fillers(asked_slot(mine), china, mine)] == [
+        "au moins 130 grands modèles linguistiques"
+    ]
