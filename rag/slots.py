@@ -962,6 +962,11 @@ def group_nouns(text: str, question: str, pattern: re.Pattern[str]) -> list[tupl
 _TO = re.compile(r"\b(?:to|into)\s+$", re.IGNORECASE)  # "travelled to Beijing", not "to Wang Yi"
 
 
+_ASKS_COUNTRY = re.compile(
+    r"\b(?:quels? pays|which countr(?:y|ies)|what countr(?:y|ies)|in which countr)", re.I
+)
+
+
 def places(text: str, question: str) -> list[tuple[int, int]]:
     """Names after a place preposition ("à Genève", "in Geneva", a listed place after
     "to"), or the bare reply, whose first word does not begin an event's or a body's
@@ -973,7 +978,10 @@ def places(text: str, question: str) -> list[tuple[int, int]]:
         first = fold(text[s:e].split()[0]).strip("’'-.")
         if first in _NOT_A_PERSON or first.split("-")[0] in _NOT_A_PERSON:
             continue
-        if _country_named(text[s:e]) in asked_in:  # "Grande-Bretagne" is the UK again
+        country = _country_named(text[s:e])
+        if country in asked_in:  # "Grande-Bretagne" is the UK again
+            continue
+        if country is None and _ASKS_COUNTRY.search(question):  # a city is no country
             continue
         before = text[max(0, s - 12) : s]
         if bare or _PLACE_BEFORE.search(before) or (_TO.search(before) and is_place(text[s:e])):

@@ -666,3 +666,15 @@ def test_a_count_is_of_what_and_whom_the_question_asks() -> None:
     assert [china[s:e] for s, e in fillers(asked_slot(mine), china, mine)] == [
         "au moins 130 grands modèles linguistiques"
     ]
+
+
+def test_a_country_asked_is_answered_by_a_country() -> None:
+    """Dev3 e018, e066, test q43: "quels pays", "which countries" were answered by a city
+    ("Genève", "Beijing") or by "Liu" after "Faisant écho à"."""
+    question = "Dans quel pays se sont réunis en secret les firmes américaines et les Chinois ?"
+    text = "Ces discussions, qui ont eu lieu à Genève, en Suisse, sont rares."
+    assert [text[s:e] for s, e in places(text, question)] == ["Suisse"]
+    echo = "Faisant écho à Liu, Lü Xiang a déclaré que les discussions étaient utiles."
+    assert places(echo, "Avec quels pays les Chinois ont-ils eu des entretiens ?") == []
+    where = "Où se sont réunis en secret les firmes américaines et les Chinois ?"
+    assert [text[s:e] for s, e in places(text, where)] == ["Genève", "Suisse"]
