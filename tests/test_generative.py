@@ -16,6 +16,7 @@ from rag.prompts import template
 from rag.types import Answer, Signals
 
 QUESTION = "Combien de grands modèles linguistiques la Chine compte-t-elle ?"
+WHO = "Qui la Chine enverra-t-elle au sommet mondial sur l'IA en Grande-Bretagne ?"  # 2+ fill
 
 
 def _is_sentence_judge(messages: list[dict[str, str]]) -> bool:
@@ -139,34 +140,34 @@ def test_a_wrong_citation_is_pointed_at_the_supporting_passage(sample_settings) 
 def test_no_sentence_giving_the_answer_refuses_without_writing(sample_settings) -> None:
     settings = sample_settings.replace(sentence_threshold=0.3)
     assistant, generator = _scripted(settings, "Invented [1].", sentence_judge=0.05)
-    events = _events(assistant)
+    events = _events(assistant, WHO)
     final = events[-1]
     assert isinstance(final, Answer) and final.refused and not final.citations
     assert generator.words_sent == 0  # the model was never asked to write
     assert final.signals.sentence_yes == (0.05,) * settings.judged_sentences
     assert len(generator.judged) == settings.judged_sentences  # each read on its own
     questions = {m[1]["content"].splitlines()[0] for m in generator.judged}
-    assert questions == {f"Question : {QUESTION}"}  # asked first: one cached prefix
+    assert questions == {f"Question : {WHO}"}  # asked first: one cached prefix
     assert isinstance(events[0], Answer) and not events[0].final  # the instant answer came first
 
 
 def test_a_sentence_judged_above_threshold_lets_the_model_write(sample_settings) -> None:
     settings = sample_settings.replace(sentence_threshold=0.3)
-    reply = "La Chine compte au moins 130 grands modèles linguistiques [1]."
+    reply = "La Chine enverra Wu Zhaohui au sommet [1]."
     assistant, generator = _scripted(settings, reply, sentence_judge=0.35)
-    answer = assistant.ask(QUESTION)
+    answer = assistant.ask(WHO)
     assert generator.words_sent > 0 and answer.mode == "generative" and not answer.refused
-    # a count from a sentence the model does not lean to (< 0.5): the next is read too
+    # a name from a sentence the model does not lean to (< 0.5): the next is read too
     assert answer.signals.sentence_yes == (0.35, 0.35)
     assistant, generator = _scripted(settings, reply, sentence_judge=0.55)
-    assert assistant.ask(QUESTION).signals.sentence_yes == (0.55,)  # it settles at once
+    assert assistant.ask(WHO).signals.sentence_yes == (0.55,)  # it settles at once
 
 
 def test_with_the_gate_open_every_sentence_is_judged_for_tuning(sample_settings) -> None:
     settings = sample_settings.replace(sentence_threshold=0.0, judged_sentences=2)
-    reply = "La Chine compte au moins 130 grands modèles linguistiques [1]."
+    reply = "La Chine enverra Wu Zhaohui au sommet [1]."
     assistant, generator = _scripted(settings, reply, sentence_judge=0.9)
-    assert assistant.ask(QUESTION).signals.sentence_yes == (0.9, 0.9)
+    assert assistant.ask(WHO).signals.sentence_yes == (0.9, 0.9)
     assert generator.sentences_judged == 2
 
 
