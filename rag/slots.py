@@ -1111,10 +1111,14 @@ def counts(text: str, question: str) -> list[tuple[int, int]]:
 
 
 def _counted_for(text: str, start: int) -> set[str]:
-    """The countries named in the figure's clause before it, its subject: "La Chine
-    compte … 130 grands modèles" counts China's, not what the United States have."""
-    clause = re.split(r"[,;:.]\s", text[:start])[-1]
-    return {key for _, _, key in nation_words(clause)}
+    """The country that opens the figure's clause, its subject: "La Chine compte … 130
+    grands modèles" counts China's, not what the United States have ("le premier voyage
+    d'un ministre britannique en cinq ans" has no country for subject)."""
+    clause = re.split(r"[,;:.]\s", text[:start])[-1].lstrip()
+    return {key for s, _, key in nation_words(clause) if s <= SUBJECT_REACH}
+
+
+SUBJECT_REACH = 4  # characters before a clause's subject: "La ", "Les ", "The "
 
 
 def _count_phrases(text: str, question: str) -> list[tuple[int, int]]:
