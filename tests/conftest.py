@@ -40,3 +40,16 @@ def write(path: Path, data: bytes | str) -> Path:
         data = data.encode("utf-8")
     path.write_bytes(data)
     return path
+
+
+class JudgeByWords:
+    """A stand-in generator whose judge gives each sentence the P(yes) of the first phrase
+    it holds (`otherwise` for none)."""
+
+    def __init__(self, judged: dict[str, float], otherwise: float = 0.0) -> None:
+        self.judged = judged
+        self.otherwise = otherwise
+
+    def yes_probability(self, messages: list[dict[str, str]], yes: str, no: str) -> float:
+        said = messages[-1]["content"]
+        return next((p for words, p in self.judged.items() if words in said), self.otherwise)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import JudgeByWords
 
 from eval.disagree import DISAGREE_DIR, holds, load_pairs
 from rag.answer import Assistant, confirm_versions, instant_answer, retrieve
@@ -108,17 +109,6 @@ def test_a_date_marker_is_no_version_of_an_event(sample_settings: Settings) -> N
     assert any("18 octobre" in v for v in values) and "2024-07" not in values
 
 
-class _JudgeByWords:
-    """A judge that gives each sentence the P(yes) of the first phrase it holds."""
-
-    def __init__(self, judged: dict[str, float]) -> None:
-        self.judged = judged
-
-    def yes_probability(self, messages: list[dict[str, str]], yes: str, no: str) -> float:
-        said = messages[-1]["content"]
-        return next((p for words, p in self.judged.items() if words in said), 0.0)
-
-
 def test_an_article_version_comes_from_its_best_judged_sentence(tmp_path: Path) -> None:
     """Pair p22: the Reuters headline's "Denmark's Jutland" clears the bar, but its body's
     "near Ribe" is judged to answer better: Ribe is that article's version."""
@@ -129,7 +119,7 @@ def test_an_article_version_comes_from_its_best_judged_sentence(tmp_path: Path) 
     r = retrieve(pair.question, assistant.retriever(), settings)
     instant = instant_answer(r, settings)
     assert instant is not None and len(instant.versions) == 2
-    judge = _JudgeByWords({"Jutland": 0.42, "near Ribe": 0.49, "near Jelling": 0.65})
+    judge = JudgeByWords({"Jutland": 0.42, "near Ribe": 0.49, "near Jelling": 0.65})
     confirmed = confirm_versions(judge, r, instant, (), settings)  # type: ignore[arg-type]
     assert sorted(v.value for v in confirmed.versions) == ["Jelling", "Ribe"]
 
@@ -152,7 +142,7 @@ def test_a_parallel_sentence_keeps_its_version_once_one_is_confirmed(
     r = retrieve(pair.question, Assistant(settings).retriever(), settings)
     instant = instant_answer(r, settings)
     assert instant is not None and len(instant.versions) == 2
-    confirmed = confirm_versions(_JudgeByWords(judged), r, instant, (), settings)  # type: ignore[arg-type]
+    confirmed = confirm_versions(JudgeByWords(judged), r, instant, (), settings)  # type: ignore[arg-type]
     assert sorted(v.value for v in confirmed.versions) == shown
 
 

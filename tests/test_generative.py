@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from conftest import JudgeByWords
 
 from rag.answer import Assistant, decide, instant_answer, judge_sentences, prefer_judged, retrieve
 from rag.config import PROMPTS_DIR, Settings
@@ -335,17 +336,6 @@ def test_a_question_about_several_articles_gets_a_phrase_from_each(sample_settin
     assert len({c.doc_id for c in answer.citations}) == len(answer.citations)  # one per article
 
 
-class _JudgeBySentence:
-    """P(yes) by the words of the sentence judged (0.1 for any other)."""
-
-    def __init__(self, judged: dict[str, float]) -> None:
-        self.judged = judged
-
-    def yes_probability(self, messages: list[dict[str, str]], yes: str, no: str) -> float:
-        said = messages[-1]["content"]
-        return next((p for words, p in self.judged.items() if words in said), 0.1)
-
-
 E074 = "Qui Pékin a-t-il choisi pour représenter la Chine au sommet britannique consacré à l'IA ?"
 
 
@@ -368,7 +358,7 @@ def test_the_phrase_comes_from_the_sentence_the_model_leans_to(
     assert instant is not None
     first, span = instant.parts[0]
     assert span is not None and first.text[span[0] : span[1]] == "James Cleverly"
-    found = judge_sentences(_JudgeBySentence(judged), r, s)  # type: ignore[arg-type]
+    found = judge_sentences(JudgeByWords(judged, otherwise=0.1), r, s)  # type: ignore[arg-type]
     assert len(found) == reads
     x, span = prefer_judged(r, instant, found).parts[0]
     assert span is not None and x.text[span[0] : span[1]] == shown
