@@ -374,9 +374,8 @@ def confirm_versions(
 def prefer_judged(r: Retrieved, instant: Instant, judged: tuple[float, ...]) -> Instant:
     """The asked phrase (a name, a place, a date, a count) from the sentence the model leans
     to ("this one answers"), when the instant answer's own sentence was judged and it
-    leans less (e074: James Cleverly,
-    named in passing in the best-scored sentence, judged 0.32; "La Chine enverra Wu
-    Zhaohui…" 0.52)."""
+    leans less (e074: James Cleverly, named in passing in the best-scored sentence, judged
+    0.32; "La Chine enverra Wu Zhaohui…" 0.52)."""
     if instant.disagree or len(instant.parts) != 1 or r.slot.kind not in PHRASE_KINDS:
         return instant
     own = judged_before(r, judged, instant.parts[0][0])
