@@ -298,12 +298,12 @@ def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[fl
     """The model reads each of the best filling sentences alone: does it give the answer
     (or contradict what the question assumes)? One above the bar settles it; with the
     gate open (0) every one is judged, so that eval.tune can replay them."""
+    # a phrase (a name, a date…) from a sentence the model does not lean to: one more is
+    # read, whose phrase may replace it (`prefer_judged`)
+    settles = max(s.sentence_threshold, LEANS_YES if r.slot.kind in PHRASE_KINDS else 0.0)
     found: list[float] = []
     for x in r.candidates[: max(1, s.judged_sentences)]:
         found.append(judge_sentence(generator, r.question, x, s))
-        # a phrase (a name, a date…) from a sentence the model does not lean to: one more
-        # is read, whose phrase may replace it (`prefer_judged`)
-        settles = max(s.sentence_threshold, LEANS_YES if r.slot.kind in PHRASE_KINDS else 0.0)
         if s.sentence_threshold > 0 and found[-1] >= settles:
             break
     return tuple(found)

@@ -669,9 +669,7 @@ def asked_names(text: str, question: str, bodies: bool = False) -> list[tuple[in
 
 # "Quel ministère…" is answered by "le ministère (chinois) des Affaires étrangères",
 # "the Ministry of Commerce", not by another body of the sentence (dev3 e058)
-_ASKS_MINISTRY = re.compile(
-    r"\b(?:quel(?:le)?s?|which|what)\s+(?:\w+\s+)?minist(?:ère|ères|ry|ries)\b", re.IGNORECASE
-)
+_ASKS_MINISTRY = _any(_WHICH + r"minist(?:ère|ères|ry|ries)\b")
 _MINISTRY = re.compile(
     r"\b[Mm]inist(?:ère|ry)(?:\s+[a-zà-ÿ]+)?\s+(?:des|du|de la|de l['’]|of the|of)\s*"
     r"[A-ZÀ-Ý][\w’'-]*(?:\s+(?!(?:dans|pour|avec|sont|said|says|that|with)\b)[a-zà-ÿ][\w’'-]{3,}"
@@ -962,9 +960,7 @@ def group_nouns(text: str, question: str, pattern: re.Pattern[str]) -> list[tupl
 _TO = re.compile(r"\b(?:to|into)\s+$", re.IGNORECASE)  # "travelled to Beijing", not "to Wang Yi"
 
 
-_ASKS_COUNTRY = re.compile(
-    r"\b(?:quels? pays|which countr(?:y|ies)|what countr(?:y|ies)|in which countr)", re.I
-)
+_ASKS_COUNTRY = _any(_WHICH + r"(?:pays|countr(?:y|ies))\b")
 
 
 def places(text: str, question: str) -> list[tuple[int, int]]:
