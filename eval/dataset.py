@@ -1,7 +1,7 @@
 """Evaluation questions in JSONL, one object a line.
 
 Fields: id, split ("dev": thresholds and weights are tuned on these; "dev2" and
-"dev3": the same use, each written by another hand from the articles alone, so that
+"dev3", "dev4": the same use, each written by another hand from the articles alone, so that
 a rule is not tuned to one writer's phrasing; "test": only reported; "blind":
 written by another hand before the system ever ran on them, never used for a
 choice; a file without splits, such as a user's own questions, is one set named
@@ -35,7 +35,7 @@ QUESTION_TYPES = {
     "cross-lingual",
 }
 _REQUIRED = ("id", "lang", "question", "answerable")
-SPLITS = ("dev", "dev2", "dev3", "test", "blind")
+SPLITS = ("dev", "dev2", "dev3", "dev4", "test", "blind")
 
 
 @dataclass(frozen=True)

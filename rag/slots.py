@@ -13,7 +13,7 @@ asks an open slot.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -68,9 +68,11 @@ _WHICH = (
 _PEOPLE_NOUN = (
     r"(?:person|people|officials?|ministers?|diplomats?|leaders?|spokes(?:man|men|person)"
     r"|experts?|researchers?|envoys?|journalists?|reporters?|presidents?|participants?"
+    r"|heads?|chiefs?|secretar(?:y|ies)|ambassadors?|negotiators?"
     r"|(?:government|political|public) figures|personalities|personnalités"
     r"|personnes?|ministres?|diplomates?|responsables?|dirigeants?|porte-parole|chercheu(?:rs?"
-    r"|ses?)|envoyés?|journalistes?|présidents?)\b"
+    r"|ses?)|envoyés?|journalistes?|présidents?|chefs?|secrétaires?|ambassadeu(?:rs?|rices?)"
+    r"|négociat(?:eurs?|rices?))\b"
 )
 # "Quels dirigeants…", "the name of the anonymous participant", "Comment s'appellent les
 # responsables…": a person's name is asked, not "des représentants"
@@ -131,10 +133,11 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             _WHICH + r"(?:company|companies|firm|firms|organi[sz]ations?|institutions?"
             r"|ministry|ministries|university|universities|outlets?|newspapers?|media"
             r"|group|groups|agency|agencies|entities|broker|brokerage|body|bodies|administrations?"
-            r"|departments?|authorities)\b",
+            r"|departments?|authorities|labs?|laborator(?:y|ies)|start-?ups?)\b",
             _WHICH + r"(?:entreprises?|sociétés?|firmes?|organisations?|institutions?"
             r"|ministères?|universités?|journal|journaux|médias?|groupes?|agences?"
-            r"|organismes?|entités?|courtiers?|administrations?|autorités)\b",
+            r"|organismes?|entités?|courtiers?|administrations?|autorités|boîtes?|labos?"
+            r"|laboratoires?|start-?ups?)\b",
             r"\b(?:according to (?:whom|which)|selon quel(?:le)?s?|d[’']après quel(?:le)?s?)\b",
         ),
     ),
@@ -173,7 +176,9 @@ _DAY_OF_MONTH = re.compile(
     re.IGNORECASE,
 )
 _DAY_WORDS = re.compile(r"\b(?:days?|jours?)\b", re.IGNORECASE)
-_EXACTLY = re.compile(r"\b(?:exactly|precisely|exactement|précisément)\b", re.IGNORECASE)
+_EXACTLY = re.compile(
+    r"\b(?:exact(?:ly|e)?|precise(?:ly)?|exactement|précis(?:e|ément)?)\b", re.IGNORECASE
+)
 # "D'où viennent les chiffres ?", "Where do the figures come from?": a source is asked
 _SOURCE_ASKED = re.compile(
     r"\bd[’']où (?:vien\w+|provien\w+|sort\w*|tir\w+)\s+(?:\w+\s+){0,2}?"
@@ -224,10 +229,10 @@ def _granularity(question: str) -> Granularity:
         return "year"
     if _MONTH_WORDS.search(question):
         return "month"
+    if _EXACTLY.search(question):  # "when exactly", "quel jour précis": no weekday
+        return "day"
     if _DAY_WORDS.search(question):
         return "weekday"
-    if _EXACTLY.search(question):  # "when exactly": a weekday is not exact
-        return "day"
     return ""
 
 
@@ -915,6 +920,16 @@ def absent_names(question: str, text: str) -> list[str]:
     return found
 
 
+def names_written_elsewhere(question: str, texts: Mapping[str, str]) -> dict[str, list[str]]:
+    """For each article, the full names the question gives ("Tarun Chhabra") that it
+    never writes while another article writes them word for word (a name no article
+    writes as given, misspelt or translated, is no sign that one is about someone else)."""
+    folded = {doc_id: fold(text) for doc_id, text in texts.items()}
+    given = {fold(name) for _, name in _question_names(question) if " " in name}
+    written = {n for n in given if any(n in text for text in folded.values())}
+    return {doc_id: [n for n in written if n not in text] for doc_id, text in folded.items()}
+
+
 def _question_names(question: str) -> Iterator[tuple[int, str]]:
     """Each capitalised run of the question and where it starts, without the sentence's
     opening word ("Besides", "Pourquoi Xi Jinping"; a lone opener leaves "")."""
@@ -1005,7 +1020,8 @@ _HAS_WEEKDAY = re.compile(rf"\b(?:{fold(_WEEKDAY)})\b")
 def _fits(phrase: str, granularity: Granularity) -> bool:
     """Whether a folded date phrase gives the asked granularity."""
     has_month = bool(_HAS_MONTH.search(phrase))
-    has_day = bool(re.search(r"\b\d{1,2}(?:er|st|nd|rd|th)?\b(?!\d)", phrase)) and has_month
+    # not the month of "2024-07"
+    has_day = bool(re.search(r"(?<!-)\b\d{1,2}(?:er|st|nd|rd|th)?\b(?!\d)", phrase)) and has_month
     weekday = bool(_HAS_WEEKDAY.search(phrase))
     if granularity == "year":
         return bool(re.search(r"\b(?:19|20)\d{2}\b|year|annee", phrase))

@@ -129,6 +129,8 @@ def test_an_article_version_comes_from_its_best_judged_sentence(tmp_path: Path) 
     [
         ({"chosen Valladolid": 0.52, "in Zaragoza": 0.29}, ["Valladolid", "Zaragoza"]),
         ({"chosen Valladolid": 0.20, "in Zaragoza": 0.29}, []),  # the model vouches for none
+        # past the refusal gate (0.25), under the bar a version must clear (dev4 g096)
+        ({"chosen Valladolid": 0.27, "in Zaragoza": 0.27}, []),
     ],
 )
 def test_a_parallel_sentence_keeps_its_version_once_one_is_confirmed(

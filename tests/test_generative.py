@@ -254,14 +254,18 @@ def test_decide_is_the_one_refusal_rule() -> None:
     judged = replace(strong, model_refused=True, first_fills=True, first_judged=True)
     assert decide(judged, s) == "extractive"
     assert decide(replace(judged, first_fills=False), s) == "missing"
-    # nothing verified: the instant answer only if it fills the asked slot
+    # nothing verified: the instant answer only if the model judged that its sentence answers
     assert decide(replace(strong, sentences_verified=0), s) == "missing"
-    assert decide(replace(strong, sentences_verified=0, first_fills=True), s) == "extractive"
+    assert decide(replace(strong, sentences_verified=0, first_fills=True), s) == "missing"
+    assert (
+        decide(replace(strong, sentences_verified=0, first_fills=True, first_judged=True), s)
+        == "extractive"
+    )
     # weak evidence, but the model read the instant answer's sentence and said it answers
     assert decide(replace(strong, sentences_verified=0, first_judged=True), s) == "extractive"
     # verified sentences that fill nothing (a restated question) are not an answer
     assert decide(replace(strong, model_fills=False), s) == "missing"
-    assert decide(replace(strong, model_fills=False, first_fills=True), s) == "extractive"
+    assert decide(replace(strong, model_fills=False, first_judged=True), s) == "extractive"
     # no retrieved sentence holds what is asked: say so before any judge
     assert decide(Signals(evidence_score=0.9, slot_candidates=0), s) == "missing"
     assert decide(replace(strong, sentence_yes=(0.1,)), s) == "refuse"  # verified, still refused

@@ -19,6 +19,7 @@ from rag.slots import (
     holds_kind,
     is_place,
     left_out,
+    names_written_elsewhere,
     places,
     qualifiers,
     restates,
@@ -55,6 +56,15 @@ from rag.text import stem, words
             "organisation",
             "",
         ),
+        # dev4 g030, g076: a head of government is a person; "boîtes" are companies
+        (
+            "Sous quel chef de gouvernement britannique les relations avec Pékin sont-elles "
+            "tombées au plus bas ?",
+            "person",
+            "",
+        ),
+        ("Quelles boîtes américaines ont participé aux échanges de Genève ?", "organisation", ""),
+        ("Which AI labs took part in the Geneva talks?", "organisation", ""),
         ("What figures did CLSA give for China's share?", "open", ""),  # numbers, not people
         # dev3 e084: where figures come from is a source, not a place
         ("D'où viennent les chiffres sur la part chinoise des modèles ?", "organisation", ""),
@@ -66,6 +76,7 @@ from rag.text import stem, words
         ("In which month and year was Wu Zhaohui appointed to his post?", "date", "year"),
         ("On what date was the Global AI Governance Initiative launched?", "date", "day"),
         ("Quel jour de la semaine les pourparlers étaient-ils prévus ?", "date", "weekday"),
+        ("Quel jour précis Li Qiang a-t-il prononcé son discours ?", "date", "day"),  # d54
         ("En quels mois de 2023 les rassemblements ont-ils eu lieu ?", "date", "month"),
         ("Where did the US and China hold their AI talks?", "place", ""),
         ("Dans quelle ville des discussions sino-américaines ont-elles eu lieu ?", "place", ""),
@@ -161,6 +172,8 @@ def test_a_filler_of_the_asked_kind(question: str, text: str, filler: str) -> No
         # a weekday is not a day of the month; a day is not a year
         ("On what date did the delegation speak?", "a appelé mercredi aux échanges"),
         ("In what year was the Shaikh Group founded?", "négociés le 18 octobre"),
+        # an article's month, "2024-07", gives no exact day (dev2 d54)
+        ("Quel jour précis Li Qiang a-t-il parlé ?", "date 2024-07 Le Premier ministre"),
         # the question's own name is no answer to it
         ("Qui représente la Chine ?", "La Chine a accepté l'invitation."),
         # a date the question already gives
@@ -678,3 +691,17 @@ def test_a_country_asked_is_answered_by_a_country() -> None:
     assert places(echo, "Avec quels pays les Chinois ont-ils eu des entretiens ?") == []
     where = "Où se sont réunis en secret les firmes américaines et les Chinois ?"
     assert [text[s:e] for s, e in places(text, where)] == ["Genève", "Suisse"]
+
+
+def test_an_article_that_never_writes_the_named_person_answers_nothing_about_them() -> None:
+    """Dev4 g043: "which Chinese body did Tarun Chhabra represent" was answered from the
+    UK summit article, which never names him; a name no article writes as given (a typo,
+    an English rendering) rules out no article."""
+    texts = {
+        "summit": "La Chine enverra Wu Zhaohui avec l'Académie chinoise des sciences.",
+        "geneva": "Seth Center et Tarun Chhabra, du Conseil de sécurité nationale.",
+    }
+    found = names_written_elsewhere("Tarun Chhabra représentait quelle institution ?", texts)
+    assert found == {"summit": ["tarun chhabra"], "geneva": []}
+    typo = names_written_elsewhere("C'est qui Tarun Chabra exactement ?", texts)
+    assert typo == {"summit": [], "geneva": []}

@@ -23,6 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from eval.dataset import SPLITS
 from rag.config import INDEX_DIR_ENV, MODES, Settings
 from rag.errors import RagError, UsageError
 from rag.filters import ArticleFilter
@@ -178,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--split",
-        choices=("dev", "dev2", "dev3", "test", "blind", "all"),
+        choices=(*SPLITS, "all"),
         default="all",
         help="which questions to run (tune on dev, report test; default: all)",
     )
