@@ -308,7 +308,7 @@ def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[fl
     gate open (0) every one is judged, so that eval.tune can replay them."""
     # a phrase (a name, a date…) from a sentence the model does not lean to: one more is
     # read, whose phrase may replace it (`prefer_judged`)
-    settles = max(s.sentence_threshold, LEANS_YES if r.slot.kind in PHRASE_KINDS else 0.0)
+    settles = max(s.sentence_threshold, LEANS_YES if r.slot.kind in PHRASE_KINDS else QUOTE_BAR)
     found: list[float] = []
     for x in r.candidates[: max(1, s.judged_sentences)]:
         found.append(judge_sentence(generator, r.question, x, s))
