@@ -302,17 +302,24 @@ def lead(texts: Mapping[str, str], x: ScoredSentence) -> str:
     return texts.get(x.hit.chunk.doc_id, "")[:LEAD_CHARS]
 
 
-def judge_sentences(generator: Generator, r: Retrieved, s: Settings) -> tuple[float, ...]:
+def judge_sentences(
+    generator: Generator, r: Retrieved, s: Settings, shown: ScoredSentence | None = None
+) -> tuple[float, ...]:
     """The model reads each of the best filling sentences alone: does it give the answer
-    (or contradict what the question assumes)? One above the bar settles it; with the
-    gate open (0) every one is judged, so that eval.tune can replay them."""
+    (or contradict what the question assumes)? One above the bar settles it, once the
+    sentence of the instant answer (`shown`) has been read; with the gate open (0) every
+    one is judged, so that eval.tune can replay them."""
     # a phrase (a name, a date…) from a sentence the model does not lean to: one more is
     # read, whose phrase may replace it (`prefer_judged`)
     settles = max(s.sentence_threshold, LEANS_YES if r.slot.kind in PHRASE_KINDS else QUOTE_BAR)
+    # test q35: the instant answer's "Tsinghua" is in the second sentence; the first, about
+    # another event, judged 0.56, settled it, and the quote shown was never read
     found: list[float] = []
+    read_shown = shown is None
     for x in r.candidates[: max(1, s.judged_sentences)]:
         found.append(judge_sentence(generator, r.question, x, s))
-        if s.sentence_threshold > 0 and found[-1] >= settles:
+        read_shown = read_shown or x is shown
+        if s.sentence_threshold > 0 and found[-1] >= settles and read_shown:
             break
     return tuple(found)
 
@@ -763,7 +770,7 @@ class Assistant:
         )
         judge_started = time.perf_counter()
         read_before = generator.prompt_tokens_read
-        judged = judge_sentences(generator, r, s)
+        judged = judge_sentences(generator, r, s, instant.parts[0][0] if instant else None)
         if instant is not None and instant.disagree:
             instant = confirm_versions(generator, r, instant, judged, s)
         if instant is not None:

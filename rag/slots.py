@@ -193,12 +193,13 @@ _DESCRIPTION = re.compile(
     r"\b(?:what (?:kind|type|sort) of|quel(?:le)? (?:type|genre|sorte) de|quelle sorte de)\b",
     re.IGNORECASE,
 )
-# "Qui est Liu Wei, l'expert cité ?", "Who is Seth Center?": the name is given, a
-# description is asked
+# "Qui est Liu Wei, l'expert cité ?", "Who is Seth Center?", "C'est qui, ce Liu Wei
+# cité… ?": the name is given, a description is asked
+_NAME_RUN = r"[A-ZÀ-Ý][\w'’-]*(?:\s+[A-ZÀ-Ý][\w'’-]*)*"
 _WHO_IS_NAMED = re.compile(
     r"^\s*(?:[Ww]ho(?:['’]s| is| was| are| were)|[Qq]ui (?:est|était|sont|étaient)"
-    r"|[Cc]['’]est qui)\s+[A-ZÀ-Ý][\w'’-]*(?:\s+[A-ZÀ-Ý][\w'’-]*)*"
-    r"\s*(?:[,?.!]|(?:exactement|exactly|vraiment|really)\b|$)"
+    rf"|[Cc]['’]est qui),?\s+(?:(?:ce|cet|cette|this|that)\s+{_NAME_RUN}"
+    rf"|{_NAME_RUN}\s*(?:[,?.!]|(?:exactement|exactly|vraiment|really)\b|$))"
 )
 
 
@@ -580,6 +581,9 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
     credits = not _ASKS_OUTLET.search(question)
     absence_asked = bool(_ABSENT.search(question))
     byline = _BYLINE.match(text)
+    # "Quel Premier ministre britannique recevait…" is not answered by "l'ancien Premier
+    # ministre Tony Blair" (dev4 g098): a former holder of the asked title is not its holder
+    former_excluded = bool(_said(TITLES, question)) and not _FORMER.search(question)
     return [
         (s, e)
         for s, e in names(text, question, bodies)
@@ -590,6 +594,7 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
         and (absence_asked or not _ABSENT.search(_own_clause(text, e)))
         and (bodies or not _BODY_BEFORE.search(text[max(0, s - 80) : s]))
         and not (bodies and _titled_person(text, s, e))
+        and not (former_excluded and _FORMER_BEFORE.search(text[max(0, s - 80) : s]))
     ]
 
 
@@ -608,6 +613,10 @@ _TITLE_BEFORE = re.compile(
     rf"\b{_PERSON_TITLE}(?:\s+(?!(?:à|au|aux|at|in|chez|with|avec|for|pour)\b)[\w’'-]+){{0,6}}"
     r",?\s+(?<!\bthe )(?<!\ble )(?<!\bla )(?<!\bles )$",
     re.IGNORECASE,
+)
+_FORMER = re.compile(r"\b(?:anciens?|anciennes?|former|ex-|previous|précédente?s?)", re.I)
+_FORMER_BEFORE = re.compile(
+    rf"{_FORMER.pattern}\s*{_PERSON_TITLE}(?:\s+[\w’'-]+){{0,4}},?\s+$", re.IGNORECASE
 )
 _TITLE_AFTER = re.compile(
     rf"^,\s+(?:(?:l[’']|le |la |the |a |an |former |ancien )\s*)?{_PERSON_TITLE}"

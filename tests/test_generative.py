@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 from conftest import JudgeByWords
 
-from rag.answer import Assistant, decide, instant_answer, judge_sentences, prefer_judged, retrieve
+from rag.answer import (
+    Assistant,
+    decide,
+    instant_answer,
+    judge_sentences,
+    judged_before,
+    prefer_judged,
+    retrieve,
+)
 from rag.config import PROMPTS_DIR, Settings
 from rag.prompts import template
 from rag.types import Answer, Signals
@@ -366,6 +374,28 @@ def test_the_phrase_comes_from_the_sentence_the_model_leans_to(
     assert len(found) == reads
     x, span = prefer_judged(r, instant, found).parts[0]
     assert span is not None and x.text[span[0] : span[1]] == shown
+
+
+def test_the_instant_answers_own_sentence_is_read_before_the_judges_settle(
+    assistant: Assistant,
+) -> None:
+    """Test q35: "Tsinghua" comes from the second filling sentence; the first, about the UK
+    summit, judged 0.56, stopped the judges, so the quote shown was never read and the
+    answer fell back to "missing"."""
+    s = assistant.settings
+    question = "Which Chinese university sent delegates to the confidential AI safety talks?"
+    r = retrieve(question, assistant.retriever(), s)
+    instant = instant_answer(r, s)
+    assert instant is not None
+    shown, span = instant.parts[0]
+    assert span is not None and shown.text[span[0] : span[1]] == "Tsinghua"
+    assert shown is not r.candidates[0]
+    judge = JudgeByWords({"Ceinture": 0.56, "Tsinghua": 0.52}, otherwise=0.1)
+    assert len(judge_sentences(judge, r, s)) == 1  # type: ignore[arg-type]
+    found = judge_sentences(judge, r, s, shown)  # type: ignore[arg-type]
+    assert judged_before(r, found, shown) == 0.52
+    x, span = prefer_judged(r, instant, found).parts[0]
+    assert span is not None and x.text[span[0] : span[1]] == "Tsinghua"
 
 
 def test_a_question_about_several_articles_quotes_each(assistant: Assistant) -> None:

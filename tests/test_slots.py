@@ -42,6 +42,9 @@ from rag.text import stem, words
         ("What kind of organisation is the Shaikh Group?", "open", ""),
         ("Qui est Liu Wei, l'expert cité sur le dialogue ?", "open", ""),  # dev2 d73
         ("C'est qui Tarun Chabra exactement ?", "open", ""),
+        # dev4 g035: "this Liu Wei" is named, whatever follows; "the Prime Minister" is not
+        ("C'est qui, ce Liu Wei cité à propos du dialogue ?", "open", ""),
+        ("Who is the Prime Minister?", "person", ""),
         ("Who is Wang Wenbin's superior?", "person", ""),
         ("Qui signe la dépêche Reuters ?", "person", ""),  # dev2 d48: its authors
         # dev2 d43: "name the" asks for what its noun says, not for a person
@@ -603,6 +606,21 @@ def test_a_titled_person_is_no_body() -> None:
     assert [said[s:e] for s, e in fillers(asked_slot(where), said, where)] == [
         "Académie chinoise des sciences sociales"
     ]
+
+
+def test_a_former_holder_of_the_asked_title_is_not_its_holder() -> None:
+    """Dev4 g098, unanswerable: "which British prime minister received the delegations"
+    was answered "Tony Blair", whom the article calls the former prime minister."""
+    blair = (
+        "L’ancien Premier ministre Tony Blair s’est rendu à Pékin au début du mois et a "
+        "rencontré le ministre chinois des Affaires étrangères Wang Yi."
+    )
+    current = "Quel Premier ministre britannique recevait les délégations au sommet ?"
+    assert fillers(asked_slot(current), blair, current) == []
+    former = "Which former British prime minister visited Beijing?"
+    assert [blair[s:e] for s, e in fillers(asked_slot(former), blair, former)] == ["Tony Blair"]
+    anyone = "Qui s'est rendu à Pékin au début du mois ?"  # no title asked: he went
+    assert "Tony Blair" in [blair[s:e] for s, e in fillers(asked_slot(anyone), blair, anyone)]
 
 
 def test_the_country_a_question_names_is_no_place_in_it() -> None:
