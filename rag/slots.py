@@ -195,11 +195,11 @@ _DESCRIPTION = re.compile(
 )
 # "Qui est Liu Wei, l'expert cité ?", "Who is Seth Center?", "C'est qui, ce Liu Wei
 # cité… ?": the name is given, a description is asked
-_NAME_RUN = r"[A-ZÀ-Ý][\w'’-]*(?:\s+[A-ZÀ-Ý][\w'’-]*)*"
+_CAPITALISED_WORDS = r"[A-ZÀ-Ý][\w'’-]*(?:\s+[A-ZÀ-Ý][\w'’-]*)*"
 _WHO_IS_NAMED = re.compile(
     r"^\s*(?:[Ww]ho(?:['’]s| is| was| are| were)|[Qq]ui (?:est|était|sont|étaient)"
-    rf"|[Cc]['’]est qui),?\s+(?:(?:ce|cet|cette|this|that)\s+{_NAME_RUN}"
-    rf"|{_NAME_RUN}\s*(?:[,?.!]|(?:exactement|exactly|vraiment|really)\b|$))"
+    rf"|[Cc]['’]est qui),?\s+(?:(?:ce|cet|cette|this|that)\s+{_CAPITALISED_WORDS}"
+    rf"|{_CAPITALISED_WORDS}\s*(?:[,?.!]|(?:exactement|exactly|vraiment|really)\b|$))"
 )
 
 
