@@ -99,9 +99,8 @@ def _generation(assistant: Assistant, settings: Settings) -> dict[str, Any]:
             )
     figures["generation_by_evidence"] = rows
     warm = [assistant.ask(q, settings.replace(mode="hybrid")).timings for q in QUESTIONS]
-    figures["first_answer_s_median_warm"] = statistics.median(
-        t.first_answer_s for t in warm if t.first_answer_s is not None
-    )
+    shown = [t.first_answer_s for t in warm if t.first_answer_s is not None]
+    figures["first_answer_s_median_warm"] = statistics.median(shown) if shown else None
     ttft = [t.first_token_s for t in warm if t.first_token_s is not None]
     figures["first_token_s_median_warm"] = statistics.median(ttft) if ttft else None
     rates = [t.tokens_per_s for t in warm if t.tokens_per_s]

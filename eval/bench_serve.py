@@ -130,7 +130,7 @@ def one_user(url: str, question: str, mode: str, start: threading.Event) -> dict
 
 def one_api_user(url: str, question: str, mode: str, start: threading.Event) -> dict[str, Any]:
     """A streaming client of /v1/chat/completions: the first chunk that shows something
-    (the instant answer in `rag.first`, or words), whether it was told its place in line
+    (a first state in `rag.first`, or words), whether it was told its place in line
     (`rag.waiting`), and the end of the stream."""
     body = {
         "model": f"rag-news-{mode}",

@@ -707,9 +707,9 @@ class Assistant:
                 provenance, understood_as=understood.question, rewritten_by=understood.how
             )
         frame = _Frame(r, s, started, provenance, message=message)
-        # The instant answer is shown first only when it fills the asked slot and its
-        # evidence clears the bar an extractive answer must clear alone; as the final
-        # fallback, also when the model has read its sentence and judged that it answers.
+        # The instant answer is shown only when it fills the asked slot and its evidence
+        # clears the bar an extractive answer must clear alone; with a model, also only
+        # once the model has read its sentence and judged that it answers.
         instant = instant_answer(r, s)
         if instant is not None and s.mode == "extractive":  # no model to confirm versions
             instant = instant.strong(r, s.extractive_threshold)
@@ -727,13 +727,12 @@ class Assistant:
         if choice != "model":  # refused, nothing fills the slot, or extractive mode
             yield self._final(frame, choice, signals, timings, instant)
             return
-        timings = replace(timings, first_answer_s=time.perf_counter() - started)
-        # not an answer yet when no instant answer may be shown: the closest passages
-        shown = (
-            instant.strong(r, s.extractive_threshold) if instant and signals.first_fills else None
-        )
-        first = self._extractive(frame, shown) if shown else self._reading(frame)
-        yield frame.answer(first, signals, timings, final=False)
+        # With a model, the first state lists the closest passages, not an answer: the
+        # instant answer is shown once the model has judged that its sentence answers
+        # (`_with_model`), or at once when others hold the model. Shown at once, it was
+        # later withdrawn for 32 questions of dev4, dev3 and test, and only 4 of those had
+        # been right.
+        yield frame.answer(self._reading(frame), signals, timings, final=False)
         yield from self._when_model_free(frame, signals, timings, instant)
 
     def _when_model_free(
@@ -745,6 +744,13 @@ class Assistant:
         started: float | None = None
         try:
             ahead, shown = MODEL_QUEUE.wait(ticket, 0.0), 0
+            if ahead and instant is not None and signals.first_fills:
+                # others hold the model: the instant answer now, before the judge has read
+                # it, rather than after the line (it may be withdrawn, as the final says)
+                r, s = frame.retrieved, frame.settings
+                timings = replace(timings, first_answer_s=time.perf_counter() - frame.started)
+                first = self._extractive(frame, instant.strong(r, s.extractive_threshold))
+                yield frame.answer(first, signals, timings, final=False)
             while ahead:
                 if ahead != shown:  # a new line only when the place in line changes
                     yield Waiting(ahead, MODEL_QUEUE.estimate_s(ahead))
@@ -795,6 +801,10 @@ class Assistant:
             )
             yield self._final(frame, choice, signals, timings, instant, note)
             return
+        if instant is not None and signals.first_fills and signals.first_judged:
+            if timings.first_answer_s is None:  # not shown yet while waiting for the model
+                timings = replace(timings, first_answer_s=time.perf_counter() - frame.started)
+            yield frame.answer(self._extractive(frame, instant), signals, timings, final=False)
         docs = {d: self._document(d).text for d in {x.hit.chunk.doc_id for x in r.scored}}
         written = yield from write(generator, r, docs, s, self.canary)
         timings = replace(

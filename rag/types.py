@@ -81,7 +81,8 @@ class SourceVersion:
 class Timings:
     retrieval_ms: float = 0.0
     rewrite_s: float | None = None  # the model rewriting a follow-up into a standalone question
-    first_answer_s: float | None = None  # the extractive answer, from the question
+    # the instant answer, from the question (with a model: once judged); None: not shown
+    first_answer_s: float | None = None
     queue_wait_s: float = 0.0  # waiting for the model while it answered other questions
     judge_s: float | None = None  # the sentence judges, before the model writes
     first_token_s: float | None = None  # the model's first token, from the question

@@ -63,7 +63,7 @@ def test_questions_at_once_take_the_model_in_turn(sample_settings: Settings) -> 
     assert generator.overlaps == 0
     assert len(events) == 6
     for seen in events.values():
-        assert isinstance(seen[0], Answer) and not seen[0].final  # the instant answer first
+        assert isinstance(seen[0], Answer) and not seen[0].final  # the passages first
         assert isinstance(seen[-1], Answer) and seen[-1].final and "130" in seen[-1].text
         places = [e.ahead for e in seen if isinstance(e, Waiting)]
         assert places == sorted(places, reverse=True) and all(p > 0 for p in places)
@@ -78,7 +78,11 @@ def test_an_asker_who_leaves_gives_up_the_place(sample_settings: Settings) -> No
     holder = MODEL_QUEUE.join()  # someone else has the model
     try:
         stream = assistant.stream(QUESTION)
-        assert isinstance(next(stream), Answer)
+        reading, instant = next(stream), next(stream)
+        assert isinstance(reading, Answer) and reading.mode == "reading"
+        # others hold the model: the instant answer at once, not after the line
+        assert isinstance(instant, Answer) and instant.mode == "extractive"
+        assert not instant.final and "130" in instant.text
         waiting = next(stream)
         assert isinstance(waiting, Waiting) and waiting.ahead == 1
         stream.close()  # the page was closed

@@ -93,7 +93,9 @@ def test_first_answer_then_draft_then_final(sample_settings: Settings) -> None:
         sample_settings, "La Chine compte au moins 130 grands modèles linguistiques [1]."
     )
     events = _events(assistant)
-    first, drafts, final = events[0], events[1:-1], events[-1]
+    reading, first, drafts, final = events[0], events[1], events[2:-1], events[-1]
+    # the closest passages at once; the instant answer once the model judged its sentence
+    assert isinstance(reading, Answer) and not reading.final and reading.mode == "reading"
     assert isinstance(first, Answer) and not first.final and first.mode == "extractive"
     assert first.text.endswith("au moins 130 grands modèles linguistiques")  # the phrase
     assert first.citations[0].quote.startswith("La Chine compte désormais au moins 130")
@@ -326,6 +328,19 @@ def test_weak_evidence_shows_passages_not_an_answer_first(sample_settings) -> No
     assert all(a.mode in ("reading", "refusal", "missing") for a in answers)
     assert answers[0].mode == "reading" and not answers[0].final
     assert answers[-1].refused
+
+
+def test_an_instant_answer_the_judge_does_not_vouch_for_is_never_shown(sample_settings) -> None:
+    """Its sentence judged 0.27: the model may write (the gate is 0.25), but the quote is
+    not shown on the judge's word (0.30), neither first nor as the final fallback."""
+    assistant, _ = _scripted(
+        sample_settings,
+        "La Chine compte au moins 130 grands modèles linguistiques [1].",
+        sentence_judge=0.27,
+    )
+    answers = [e for e in _events(assistant) if isinstance(e, Answer)]
+    assert [a.mode for a in answers] == ["reading", "generative"]
+    assert answers[-1].timings.first_answer_s is None  # no instant answer was shown
 
 
 def test_a_role_no_sentence_says_is_missing_at_once(sample_settings) -> None:

@@ -161,7 +161,7 @@ def build_app(
         answers = list(answers or [])
         turns = turns_from_messages(history or [])
         history = [*(history or []), {"role": "user", "content": question or ""}]
-        first = ""  # the instant answer, shown while the model writes
+        first = ""  # the first state (passages, then the instant answer) while the model writes
         try:
             articles = ArticleFilter(outlet or None, since.strip() or None, until.strip() or None)
             run_settings = settings.replace(
@@ -307,7 +307,7 @@ def build_app(
                 interactive=False,
             )
 
-        # Many questions at once: each gets its instant answer at once and waits its turn
+        # Many questions at once: each gets its first state at once and waits its turn
         # for the model (rag.model_queue), rather than waiting in Gradio's queue.
         question.submit(
             respond,

@@ -1,7 +1,8 @@
 """`rag chat`: a conversation in the terminal.
 
-On a terminal: a prompt with readline history; each question shows the instant
-answer, the model's draft as it is written (on stderr), then the verified answer.
+On a terminal: a prompt with readline history; each question shows the closest
+passages, the instant answer once the model has judged it, the model's draft as it is
+written (on stderr), then the verified answer.
 From a pipe or a file: one question per line, each a turn of the same conversation,
 and only the final answers, so that a conversation can be scripted and tested.
 

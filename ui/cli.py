@@ -381,7 +381,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return ask_server(url, args)
     existing_index(settings, args)
     answer = Assistant(settings).ask(args.question)
-    if args.json:  # the final answer, with the instant first one under "first"
+    if args.json:  # the final answer, with the last state shown before it under "first"
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
     else:
         print(answer.to_text())

@@ -9,9 +9,9 @@ structured field (article, outlet, date, quoted span with its character offsets)
 
 Streaming (server-sent events) sends the verified answer, never the model's
 unverified draft: while the question waits for the model, chunks with an empty
-delta carry `rag.waiting` (questions ahead, the estimated wait), and the instant
-answer comes first as `rag.first`. Errors have the HTTP status and the error shape
-that OpenAI client libraries expect.
+delta carry `rag.waiting` (questions ahead, the estimated wait), and `rag.first`
+the first states (the closest passages, then the instant answer). Errors have the
+HTTP status and the error shape that OpenAI client libraries expect.
 """
 
 from __future__ import annotations
