@@ -311,7 +311,7 @@ def judge_sentences(
     one is judged, so that eval.tune can replay them."""
     # a phrase (a name, a date…) from a sentence the model does not lean to: one more is
     # read, whose phrase may replace it (`prefer_judged`)
-    settles = max(s.sentence_threshold, LEANS_YES if r.slot.kind in PHRASE_KINDS else QUOTE_BAR)
+    settles = max(quote_bar(s), LEANS_YES) if r.slot.kind in PHRASE_KINDS else quote_bar(s)
     # test q35: the instant answer's "Tsinghua" is in the second sentence; the first, about
     # another event, judged 0.56, settled it, and the quote shown was never read
     found: list[float] = []
@@ -352,13 +352,19 @@ LEANS_YES = 0.5
 QUOTE_BAR = 0.30
 
 
+def quote_bar(s: Settings) -> float:
+    """The P(yes) a sentence needs to be shown on the judge's word: QUOTE_BAR, or the
+    refusal gate when a user sets it higher."""
+    return max(s.sentence_threshold, QUOTE_BAR)
+
+
 def confirm_versions(
     generator: Generator, r: Retrieved, instant: Instant, judged: tuple[float, ...], s: Settings
 ) -> Instant:
     """Each proposed article's version, from the filling sentence of that article that the
     model judges to answer best (judges already asked are reused); fewer than two different
     versions left: the articles do not disagree after all."""
-    bar = LEANS_YES if r.slot.kind == "person" else QUOTE_BAR
+    bar = max(quote_bar(s), LEANS_YES) if r.slot.kind == "person" else quote_bar(s)
     confirmed = []
     for proposed in instant.versions:
         mine = [x for x in r.candidates if x.hit.chunk.doc_id == proposed.doc_id]
@@ -521,7 +527,7 @@ def decide(signals: Signals, settings: Settings) -> str:
 def _judged_yes(instant: Instant, r: Retrieved, judged: tuple[float, ...], s: Settings) -> bool:
     """Whether the model read the instant answer's sentence and judged that it answers."""
     yes = judged_before(r, judged, instant.parts[0][0])
-    return yes is not None and yes >= max(s.sentence_threshold, QUOTE_BAR)
+    return yes is not None and yes >= quote_bar(s)
 
 
 class Assistant:
