@@ -1,7 +1,7 @@
 """Dialogue evaluation: conversations of 2–3 turns whose last turn is a follow-up
 ("Et les États-Unis ?", "When was he appointed?"), each with the same last question
-written to stand alone (eval/dialogues.jsonl, dev/test/blind splits like the
-questions).
+written to stand alone (eval/dialogues.jsonl, dev/dev2/test/blind splits like the
+questions; dev2 by another hand, as the questions' dev2–dev4).
 
 Per dialogue and mode: the earlier turns are asked in order in the same mode, their
 answers becoming the conversation, as a user would have them; then the last turn with
@@ -160,7 +160,7 @@ def run_dialogues(
 def main() -> None:
     parser = argparse.ArgumentParser(description="dialogue (follow-up question) evaluation")
     parser.add_argument("--dialogues", type=Path, default=DEFAULT_DIALOGUES)
-    parser.add_argument("--split", default="all", help="dev, test, blind or all")
+    parser.add_argument("--split", default="all", help="dev, dev2, test, blind or all")
     parser.add_argument("--modes", default="extractive,hybrid")
     parser.add_argument(
         "--history-mode", help="mode of the earlier turns (default: the mode being scored)"

@@ -34,7 +34,7 @@ from typing import Any
 
 from rag import __version__
 from rag.config import Settings
-from rag.conversation import Turn, Understood, understand
+from rag.conversation import Ask, Turn, Understood, understand
 from rag.dates import from_latest, planned_citations
 from rag.disagree import Version, by_source, distinct, versions
 from rag.embed import Embedder
@@ -231,6 +231,7 @@ def retrieve(
 
 
 REWRITE_TOKENS = 80  # a standalone question is one line
+REFERENT_TOKENS = 32  # a name or a short noun phrase
 ACROSS_ARTICLES = 3  # articles an instant answer about several articles draws from
 
 
@@ -680,15 +681,20 @@ class Assistant:
             return Understood(message, "typed"), 0.0
         started = time.perf_counter()
 
-        def rewrite(context: list[Turn], question: str) -> str:
-            messages = rewrite_messages(
-                s.prompts_dir, [(t.question, t.answer) for t in context], question
-            )
-            with MODEL_QUEUE.turn():
-                return "".join(self.generator(s).stream(messages, REWRITE_TOKENS))
+        def ask(task: str, tokens: int) -> Ask:
+            def run(context: list[Turn], question: str) -> str:
+                pairs = [(t.question, t.answer) for t in context]
+                messages = rewrite_messages(s.prompts_dir, pairs, question, task)
+                with MODEL_QUEUE.turn():
+                    return "".join(self.generator(s).stream(messages, tokens))
 
-        model = None if s.mode == "extractive" else rewrite
-        understood = understand(message, history, model)
+            return run
+
+        if s.mode == "extractive":
+            understood = understand(message, history, None)
+        else:
+            rewrite, refer = ask("rewrite", REWRITE_TOKENS), ask("referent", REFERENT_TOKENS)
+            understood = understand(message, history, rewrite, refer)
         return understood, time.perf_counter() - started if understood.how == "model" else 0.0
 
     def stream(
@@ -721,7 +727,8 @@ class Assistant:
             instant = instant.strong(r, s.extractive_threshold)
         strong = (r.evidence_score or 0.0) >= s.extractive_threshold
         signals = Signals(
-            unknown_names=tuple(unknown_names(understood.question, self.vocabulary())),
+            # the names typed now: those of earlier turns were looked up then
+            unknown_names=tuple(unknown_names(message, self.vocabulary())),
             evidence_score=r.evidence_score,
             slot=r.slot.kind,
             slot_candidates=len(r.candidates),

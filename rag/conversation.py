@@ -16,7 +16,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.text import ALIASES, content_terms, detect_language, fold, planted, words
+from rag.text import (
+    ALIASES,
+    STOPWORDS,
+    content_terms,
+    detect_language,
+    fold,
+    planted,
+    stem,
+    words,
+)
 from rag.types import Answer
 
 HISTORY_CHARS = 1200  # the conversation given to the rewrite, newest turns first
@@ -43,7 +52,7 @@ class Understood:
 _POINTERS = re.compile(
     r"(?<!-)\b(?:he|she|it|they|him|her|them|his|this|that|these|those|there|then"
     r"|the other|the same|same one|il|elle|ils|elles|lui|celui|celle|ceux|celles"
-    r"|cet|cette|ces|ce (?!que\b|qui\b)|là|là-bas|l['’]autre|le même|la même)\b",
+    r"|cet|cette|ces|ce (?!que\b|qui\b)|ça|cela|là-bas|là|l['’]autre|le même|la même)\b",
     re.IGNORECASE,
 )
 # "occupe-t-il", "se tiendront-ils": a pronoun, unless a name before it is its subject
@@ -69,14 +78,43 @@ _QUESTION_WORDS = {
 }
 
 
-def is_follow_up(message: str) -> bool:
-    """A pronoun or a pointer ("he", "cette", "là-bas", "l'autre"), an opening "and…/et…",
-    or no content word of its own ("Pourquoi ?", "Why was that?")."""
+def points_back(message: str) -> bool:
+    """A pronoun or a pointer ("he", "cette", "là-bas", "l'autre", "occupe-t-il")."""
     text = _IMPERSONAL.sub(" ", message)
-    if _POINTERS.search(text) or _OPENERS.search(text):
+    if _POINTERS.search(text):
         return True
     inverted = _INVERTED.search(text)
-    if inverted and not _NAME_BEFORE.search(text[: inverted.start()]):
+    return bool(inverted and not _NAME_BEFORE.search(text[: inverted.start()]))
+
+
+# Pronouns that stand for a person or a body named before ("he", "elle"), as against
+# pointers to a thing, a place or a time ("it", "ça", "cette réunion", "là-bas"), which
+# this model resolves badly alone (dev2: "ça" read as a city): those are rewritten whole.
+_PERSONAL = re.compile(
+    r"(?<!-)\b(?:he|she|him|her|his|they|them|il|elle|ils|elles|lui)\b"
+    r"|-(?:t-)?(?:il|elle|ils|elles)\b",
+    re.IGNORECASE,
+)
+
+
+# "Et l'ambassade chinoise à Londres, elle a réagi comment ?": the pronoun takes up the
+# words before its comma, in the message itself
+_TAKEN_UP = re.compile(r"\w[^,?]*,\s*(?:he|she|they|il|elle|ils|elles)\b", re.IGNORECASE)
+
+
+def points_to_someone(message: str) -> bool:
+    """The message points back by personal pronouns only ("Where does he work?"), and
+    not to words of its own."""
+    text = _IMPERSONAL.sub(" ", message)
+    if _TAKEN_UP.search(text) or not _PERSONAL.search(text):
+        return False
+    return not _POINTERS.search(_PERSONAL.sub(" ", text))
+
+
+def is_follow_up(message: str) -> bool:
+    """A pronoun or a pointer, an opening "and…/et…", or no content word of its own
+    ("Pourquoi ?", "Why was that?")."""
+    if points_back(message) or _OPENERS.search(_IMPERSONAL.sub(" ", message)):
         return True
     own = [w for w in words(message) if w not in _QUESTION_WORDS]
     return not content_terms(" ".join(own))
@@ -106,19 +144,59 @@ def _stems(text: str) -> set[str]:
     return found
 
 
+_RAW_WORD = re.compile(r"\w+")
+
+
+def _own_words(message: str) -> tuple[set[str], set[str]]:
+    """The stems of the message's names and figures (capitalised past its opening word,
+    or digits), and of its other content words; not its pointers, which are what a
+    rewrite replaces."""
+    text = _POINTERS.sub(" ", _IMPERSONAL.sub(" ", message))
+    names: set[str] = set()
+    others: set[str] = set()
+    for at, token in enumerate(_RAW_WORD.findall(text)):
+        word = fold(token)
+        if word in STOPWORDS or word in _QUESTION_WORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        named = (token[0].isupper() and at > 0) or token.isdigit()  # not the opening word
+        (names if named else others).add(stem(word))
+    return names, others
+
+
 def acceptable(rewrite: str, message: str, turns: Sequence[Turn]) -> bool:
-    """A rewrite keeps the message's content words, takes its other words from the
-    conversation, keeps the message's language and addresses no one."""
+    """A rewrite is one question: it keeps the message's names and figures and all its
+    other content words but one (an "altogether" dropped, "happen" written "take place"),
+    takes its other words from the conversation, keeps the message's language and
+    addresses no one."""
     if not rewrite or len(rewrite) > MAX_REWRITE_CHARS or planted(rewrite):
         return False
     if fold(rewrite).strip(" ?") == fold(message).strip(" ?"):
         return False  # not rewritten at all
-    if not set(content_terms(message)) <= _stems(rewrite):
+    if rewrite.count("?") > message.count("?"):
+        return False  # the earlier question joined to the message: two questions, not one
+    if message.rstrip().endswith("?") and not rewrite.rstrip().endswith("?"):
+        return False  # an answer ("Et ça se passait dans Shanghai."), not a question
+    names, others = _own_words(message)
+    kept = _stems(rewrite)
+    if not names <= kept or len(others - kept) > 1:
         return False
     known = _stems(message + " " + " ".join(f"{t.question} {t.answer}" for t in turns))
     added = set(content_terms(rewrite)) - known
     lang = detect_language(message)
     return len(added) <= 2 and (detect_language(rewrite) == lang or len(words(message)) <= 3)
+
+
+MAX_REFERENT_WORDS = 12
+
+
+def referent_ok(referent: str, message: str, turns: Sequence[Turn]) -> bool:
+    """What a pronoun stands for is a short phrase the conversation writes (no word of
+    its own), that the message does not already say, addressing no one."""
+    if not referent or planted(referent) or len(words(referent)) > MAX_REFERENT_WORDS:
+        return False
+    terms = set(content_terms(referent))
+    known = _stems(" ".join(f"{t.question} {t.answer}" for t in turns))
+    return bool(terms - _stems(message)) and terms <= known
 
 
 _CONTEXT_TAIL = re.compile(r"\s*\(.*\)\s*$", re.S)
@@ -138,20 +216,32 @@ def with_context(message: str, turns: Sequence[Turn]) -> str:
     return f"{message} ({before} {answer})".replace("  ", " ").replace(" )", ")")
 
 
+Ask = Callable[[list[Turn], str], str]
+
+
 def understand(
-    message: str, turns: Sequence[Turn], rewrite: Callable[[list[Turn], str], str] | None
+    message: str, turns: Sequence[Turn], rewrite: Ask | None, refer: Ask | None = None
 ) -> Understood:
-    """The standalone question for `message` after `turns` (oldest first). `rewrite`
-    asks the model (None: no model, as in extractive mode)."""
+    """The standalone question for `message` after `turns` (oldest first). A message
+    whose pronouns stand for someone is read with whom ("Where does he work? (Liu Wei)",
+    `refer` asks the model); an ellipsis, a pointer to a thing, or a pronoun the model
+    cannot resolve, is rewritten (`rewrite`). None: no model, as in extractive mode."""
     context = recent(turns)
     if not context or not is_follow_up(message):
         return Understood(message, "typed")
+    if refer is not None and points_to_someone(message):
+        referent = _one_line(refer(context, message))
+        if referent_ok(referent, message, context):
+            return Understood(f"{message} ({referent})", "model")
     if rewrite is not None:
-        written = " ".join(rewrite(context, message).strip().splitlines()[:1]).strip()
-        written = written.strip("\"'«» ")
+        written = _one_line(rewrite(context, message))
         if acceptable(written, message, context):
             return Understood(written, "model")
     return Understood(with_context(message, context), "context")
+
+
+def _one_line(reply: str) -> str:
+    return " ".join(reply.strip().splitlines()[:1]).strip().strip("\"'«» ")
 
 
 # ---------------------------------------------------------------- from chat messages

@@ -237,7 +237,7 @@ class LlamaCppGenerator:
 
 
 SNAPSHOT_MIN_TOKENS = 64
-MAX_SNAPSHOTS = 5  # answers in French, in English; claim and sentence judges; rewrites
+MAX_SNAPSHOTS = 6  # answers in French, in English; claim and sentence judges; rewrites, referents
 KEPT_FAMILIES = 2 * MAX_SNAPSHOTS  # files on disk; the rest are of prompts since changed
 KEPT_VERSIONS = 3  # folders: of other prompts' versions, models, llama.cpp versions
 

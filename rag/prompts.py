@@ -94,18 +94,19 @@ def sentence_messages(prompts_dir: Path, question: str, sentence: str) -> list[d
 
 
 def rewrite_messages(
-    prompts_dir: Path, conversation: list[tuple[str, str]], question: str
+    prompts_dir: Path, conversation: list[tuple[str, str]], question: str, task: str = "rewrite"
 ) -> list[dict[str, str]]:
-    """Rewrite `question` so that it stands alone: the fixed instructions first (read
-    once), then the earlier (question, answer) pairs, oldest first."""
+    """Rewrite `question` so that it stands alone (`task` "rewrite"), or name what its
+    pointers point to ("referent"): the fixed instructions first (read once), then the
+    earlier (question, answer) pairs, oldest first."""
     lines = []
     for asked, answered in conversation:
         lines.append(f"Earlier question: {' '.join(asked.split())}")
         if answered:
             lines.append(f"Earlier answer: {' '.join(answered.split())}")
-    user = render(prompts_dir, "rewrite_user.txt", conversation="\n".join(lines), question=question)
+    user = render(prompts_dir, f"{task}_user.txt", conversation="\n".join(lines), question=question)
     return [
-        {"role": "system", "content": template(prompts_dir, "rewrite.txt").strip()},
+        {"role": "system", "content": template(prompts_dir, f"{task}.txt").strip()},
         {"role": "user", "content": user.strip()},
     ]
 

@@ -165,7 +165,7 @@ def test_tuning_replays_decide_and_prefers_fewer_judged_sentences() -> None:
 
 
 def test_the_dialogue_set_is_valid_and_its_section_reported(sample_settings: Settings) -> None:
-    """48 dialogues (dev/test/blind), each last turn a follow-up with a standalone form
+    """88 dialogues (dev, dev2, test, blind), each last turn a follow-up with a standalone form
     whose evidence is verbatim; two of them run in extractive mode into the report."""
     from eval.dataset import check_evidence
     from eval.dialogues import load_dialogues, run_dialogues
@@ -176,7 +176,7 @@ def test_the_dialogue_set_is_valid_and_its_section_reported(sample_settings: Set
     from rag.corpus import load_documents
 
     dialogues = load_dialogues()
-    assert len(dialogues) >= 40 and {d.split for d in dialogues} == {"dev", "test", "blind"}
+    assert len(dialogues) >= 40 and {d.split for d in dialogues} == {"dev", "dev2", "test", "blind"}
     assert all(2 <= len(d.turns) <= 3 for d in dialogues)
     texts = {d.id: d.text for d in load_documents([SAMPLE_CORPUS], 10**7).documents}
     assert not check_evidence([d.standalone for d in dialogues], texts)
