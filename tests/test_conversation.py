@@ -111,10 +111,10 @@ def test_a_rewrite_replaces_the_pointers_and_may_reword_one_word() -> None:
     assert not acceptable(dropped, "What about Google DeepMind?", [deepmind])
 
 
-def test_a_pointer_is_read_with_what_it_points_to() -> None:
-    """dev2 k21: "Where does he work?" is asked with its referent, the words as typed;
-    an ellipsis has no pointer and is rewritten; a referent the model invents, or one
-    the message already says, is not used."""
+def test_a_pronoun_for_someone_is_read_with_whom() -> None:
+    """dev2 k21: "Where does he work?" is asked as typed with whom "he" stands for; an
+    ellipsis, or a pointer to a thing, is rewritten whole; a name the model invents, or
+    one the message already says, is not used."""
     liu = Turn("What kinds of joint work does Liu Wei think China and the US could do?", "")
     asked: list[str] = []
 
