@@ -91,8 +91,7 @@ def points_back(message: str) -> bool:
 # pointers to a thing, a place or a time ("it", "ça", "cette réunion", "là-bas"), which
 # this model resolves badly alone (dev2: "ça" read as a city): those are rewritten whole.
 _PERSONAL = re.compile(
-    r"(?<!-)\b(?:he|she|him|her|his|they|them|il|elle|ils|elles|lui)\b"
-    r"|-(?:t-)?(?:il|elle|ils|elles)\b",
+    rf"(?<!-)\b(?:he|she|him|her|his|they|them|il|elle|ils|elles|lui)\b|{_INVERTED.pattern}",
     re.IGNORECASE,
 )
 
@@ -135,6 +134,11 @@ def recent(turns: Sequence[Turn], budget: int = HISTORY_CHARS) -> list[Turn]:
         kept.append(Turn(question, answer))
         used += size
     return kept[::-1]
+
+
+def _said(turns: Sequence[Turn]) -> str:
+    """The conversation's words: what a rewrite or a referent may take from it."""
+    return " ".join(f"{t.question} {t.answer}" for t in turns)
 
 
 def _stems(text: str) -> set[str]:
@@ -180,7 +184,7 @@ def acceptable(rewrite: str, message: str, turns: Sequence[Turn]) -> bool:
     kept = _stems(rewrite)
     if not names <= kept or len(others - kept) > 1:
         return False
-    known = _stems(message + " " + " ".join(f"{t.question} {t.answer}" for t in turns))
+    known = _stems(f"{message} {_said(turns)}")
     added = set(content_terms(rewrite)) - known
     lang = detect_language(message)
     return len(added) <= 2 and (detect_language(rewrite) == lang or len(words(message)) <= 3)
@@ -195,7 +199,7 @@ def referent_ok(referent: str, message: str, turns: Sequence[Turn]) -> bool:
     if not referent or planted(referent) or len(words(referent)) > MAX_REFERENT_WORDS:
         return False
     terms = set(content_terms(referent))
-    known = _stems(" ".join(f"{t.question} {t.answer}" for t in turns))
+    known = _stems(_said(turns))
     return bool(terms - _stems(message)) and terms <= known
 
 
