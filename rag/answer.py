@@ -74,6 +74,7 @@ from rag.slots import (
     corrects_premise,
     fills,
     left_out,
+    list_size,
     missing_key,
     names_written_elsewhere,
     places_in_english,
@@ -1014,8 +1015,11 @@ class Assistant:
             citation = self._sentence_citation(n, x, s)
             if span is not None:
                 text = x.text[span[0] : span[1]]
+                size = list_size(text) if frame.retrieved.slot.kind == "count" else None
                 if frame.lang == "en":  # a date or quantity in the question's language
                     text = phrase_in_english(frame.question, text)
+                if size:  # a list answers "how many": "3 (OpenAI, Anthropic et Cohere)"
+                    text = f"{size} ({text})"
             else:
                 text = f"« {citation.quote} »" if frame.lang == "fr" else f"“{citation.quote}”"
             sentences.append(AnswerSentence(text, (n,), True))

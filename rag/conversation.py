@@ -203,8 +203,18 @@ def referent_ok(referent: str, message: str, turns: Sequence[Turn]) -> bool:
     return bool(terms - _stems(message)) and terms <= known
 
 
-_CONTEXT_TAIL = re.compile(r"\s*\(.*\)\s*$", re.S)
+_LAST_BRACKETS = re.compile(r"\s*\(([^()]*)\)\s*$")
 REFERENT_CHARS = 80  # of the previous answer, where its referent is named
+
+
+def _without_context(question: str) -> str:
+    """A question as understood, without the turn `with_context` read it with (an
+    earlier question, or more words than a referent has); a referent, "Where does he
+    work? (Liu Wei)", stays: it is what the question asks about."""
+    tail = _LAST_BRACKETS.search(question)
+    if tail and ("?" in tail.group(1) or len(words(tail.group(1))) > MAX_REFERENT_WORDS):
+        return question[: tail.start()]
+    return question
 
 
 def with_context(message: str, turns: Sequence[Turn]) -> str:
@@ -213,7 +223,7 @@ def with_context(message: str, turns: Sequence[Turn]) -> str:
     if not turns:
         return message
     last = turns[-1]
-    before = _CONTEXT_TAIL.sub("", last.question)  # not the context of the context
+    before = _without_context(last.question)  # not the context of the context
     answer = last.answer
     if len(answer) > REFERENT_CHARS:  # whole words only
         answer = answer[:REFERENT_CHARS].rsplit(" ", 1)[0]

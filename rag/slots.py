@@ -116,6 +116,9 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\b(?:where|où|ou se|d[’']où)\b",
             _WHICH + r"(?:city|cities|country|countries|town|venue|place|location|capital)\b",
             _WHICH + r"(?:ville|villes|pays|lieu|endroit|capitale)\b",
+            # dev4 g025: "What was the venue of…" (the article stops `_WHICH`)
+            r"\b(?:what|quel(?:le)?) (?:is|was|were|est|était) (?:the |le |la |l[’'])?"
+            r"(?:venue|location|city|lieu|endroit|ville)\b",
         ),
     ),
     (
@@ -157,7 +160,9 @@ _ACROSS = re.compile(
     r"|le corpus)|(?:l['’]ensemble|tout) (?:du|le) corpus|(?:whole|entire) (?:corpus|collection)"
     r"|compar\w*|differ\w*|diff[ée]ren\w*|in common|en commun|which articles"
     r"|quels articles|several articles|plusieurs articles|all the articles|tous les articles"
-    r"|(?:other|autres?) articles?|each time|à chaque fois"
+    r"|(?:other|autres?) articles?|each time|à chaque fois|d['’]un article à l['’]autre"
+    r"|(?:the|these|les|ces) (?:\w+ )?(?:articles|stories|reports|textes)|the coverage"
+    r"|more than one (?:article|story)|plus d['’]un article|à la fois|tou(?:te)?s deux"
     r"|(?:two|deux|different|différents|several|plusieurs) (?:of the )?(?:different )?"
     r"(?:articles|sources|stories|pieces|reports|textes|dépêches))\b",
     re.IGNORECASE,
@@ -203,6 +208,13 @@ _WHO_IS_NAMED = re.compile(
 )
 
 
+# dev4 g068: "Which edition of the forum was it when…" asks for "the third", not a date
+_ORDINAL_ASKED = _any(
+    r"\b(?:which|what) (?:edition|session|round)\b",
+    r"\bquel(?:le)? (?:édition|session)\b|\bcombientième\b",
+)
+
+
 def asked_slot(question: str) -> Slot:
     """The kind of fact `question` asks for; 'open' when no question word says."""
     across = bool(_ACROSS.search(question))
@@ -211,6 +223,8 @@ def asked_slot(question: str) -> Slot:
         return Slot("open", "", across)
     if _SOURCE_ASKED.search(question):  # where figures come from: who gave them
         return Slot("organisation", "", across, two_part)
+    if _ORDINAL_ASKED.search(question):  # "which edition… when": no date, the sentence says
+        return Slot("open", "", across)
     # the question word that comes first is the one asked: "Which newspaper reported who
     # would lead…" asks for a newspaper
     found = [(m.start(), i) for i, (_, p) in enumerate(_ASKS) if (m := p.search(question))]
@@ -275,7 +289,7 @@ _CAP = r"[A-ZÀ-Ý][\w’'.-]*"
 NAME_RUN = re.compile(rf"{_CAP}(?:[ -](?:de |du |des |d['’]|of |of the )?{_CAP})*")
 # "à Genève", "in Geneva"; "has chosen Valladolid", "a retenu Lyon" (for a site)
 _PLACE_BEFORE = re.compile(
-    r"(?:\b(?:à|au|aux|en|in|at|from|near|vers|chosen|chose|picks?|picked|selected|choisi"
+    r"(?:\b(?:à|au|aux|en|in|at|from|depuis|near|vers|chosen|chose|picks?|picked|selected|choisi"
     r"|retenu|opté pour)\s+)$",
     re.IGNORECASE,
 )
@@ -340,6 +354,16 @@ _LIGHT = {
         "made make makes did do does done took take taken gave give given said "
         "says say held hold fait faire fais effectue mene dit declare tenu eu "
         "avoir ete"
+    )
+}
+# Words about the sources say nothing of what they report: "The dangers are mentioned
+# in extracts [1] and [3]" restates "Which dangers are mentioned?" (dev4 g036, g046).
+_ABOUT_SOURCES = {
+    stem(w)
+    for w in word_list(
+        "extract extracts extrait extraits passage passages article articles source sources "
+        "mention mentions mentioned mentionne mentionnes cite cites cited appear appears "
+        "apparait"
     )
 }
 _NEGATION = re.compile(
@@ -420,6 +444,21 @@ def qualifiers(text: str) -> set[str]:
     return _said(QUALIFIERS, text) | _said(ROLES, text)
 
 
+# a passive role whose holder is not said: "le sommet a été organisé les 1er et 2
+# novembre", "the talks were hosted in Geneva"; "organisé par Londres" names one
+_HOLDERLESS = re.compile(
+    r"\b(?:été|est|sont|sera|seront|était|étaient|was|were|been|is|are|be)\s+"
+    r"(?:\w+(?:ment|ly)\s+)?[\w’'-]+\b(?!\s+(?:\w+\s+){0,2}(?:par|by)\b)",
+    re.IGNORECASE,
+)
+
+
+def claimed_roles(text: str) -> set[str]:
+    """The qualifiers and roles a claim makes: a role given to no one, "the summit was
+    organised on 1 and 2 November" (dev4 g053), claims a date, not who organised it."""
+    return _said(QUALIFIERS, text) | _said(ROLES, _HOLDERLESS.sub(" ", text))
+
+
 def asked_roles(question: str) -> set[str]:
     """The role the question asks about ("Who chaired…?" → chaired), if any."""
     verbs = [
@@ -497,7 +536,13 @@ def restates(text: str, question: str) -> bool:
     """True for a reply that adds no content word to the question but light verbs: "The
     minister made an announcement at the conference" for "What did the minister
     announce at the conference?"."""
-    return not new_terms(text, question) - _LIGHT
+    return not added_terms(text, question)
+
+
+def added_terms(text: str, question: str) -> set[str]:
+    """What `text` says that the question does not, light verbs and words about the
+    sources left out."""
+    return new_terms(text, question) - _LIGHT - _ABOUT_SOURCES
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -873,6 +918,9 @@ def asked_places(question: str) -> frozenset[str]:
     )
 
 
+_ACRONYM = re.compile(r"[A-Z]{2,}s?")  # "AI", and its plural: "LLMs" (dev4 g083)
+
+
 def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
     """Names the question gives that no article holds a word of ("Qu'a déclaré Elon
     Musk…", "Which chipmakers, Nvidia for instance…"): the articles cannot say anything
@@ -887,7 +935,7 @@ def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
         if question[start - 1 : start] == "-":  # "outre-Manche": a word, not a name
             continue
         name_words = [w for w in words(run) if w not in STOPWORDS]
-        if not name_words or is_place(run) or all(w.isupper() for w in run.split()):
+        if not name_words or is_place(run) or all(_ACRONYM.fullmatch(w) for w in run.split()):
             continue
         if all(_never_written(w, vocabulary) for w in name_words):
             found.append(run)
@@ -981,7 +1029,8 @@ def group_nouns(text: str, question: str, pattern: re.Pattern[str]) -> list[tupl
     return [(m.start(), m.end()) for m in pattern.finditer(text) if new_terms(m.group(0), question)]
 
 
-_TO = re.compile(r"\b(?:to|into)\s+$", re.IGNORECASE)  # "travelled to Beijing", not "to Wang Yi"
+# "travelled to Beijing", not "to Wang Yi"; "dans Grande-Bretagne" (dev4 g074), not "dans Le Monde"
+_TO = re.compile(r"\b(?:to|into|dans)\s+$", re.IGNORECASE)
 
 
 _ASKS_COUNTRY = _any(_WHICH + r"(?:pays|countr(?:y|ies))\b")
@@ -1041,6 +1090,16 @@ def _fits(phrase: str, granularity: Granularity) -> bool:
     if granularity == "weekday":
         return weekday or has_day
     return True
+
+
+def date_detail(phrase: str) -> int:
+    """How much of a date a phrase gives: 2 a day of a month, 1 a month or a year, 0 a
+    weekday or "cette semaine" alone. "Quand était le sommet ?" is answered by "les 1er et
+    2 novembre" rather than by the "mercredi" of another sentence (dev4 g053)."""
+    folded = fold(phrase)
+    if _fits(folded, "day"):
+        return 2
+    return int(_fits(folded, "month") or _fits(folded, "year"))
 
 
 _SHARE = re.compile(
@@ -1120,15 +1179,98 @@ def _counts_the_asked(phrase: str, unit: set[str] | None, after: str = "") -> bo
 def counts(text: str, question: str) -> list[tuple[int, int]]:
     """A figure with what it counts ("130 grands modèles", "40 %") or a count in words
     with its unit ("cinq ans"), of what the question counts when it says; never a year,
-    an ordinal ("3e Forum"), a day of a date or a figure the question gives."""
+    an ordinal ("3e Forum"), a day of a date or a figure the question gives. Without a
+    figure, a list of what is counted (`listed`)."""
     unit = _asked_unit(question)
     asked = {key for _, _, key in nation_words(question)}
+    return (
+        [
+            (s, e)
+            for s, e in _count_phrases(text, question)
+            if _counts_the_asked(text[s:e], unit, _UNIT_CLAUSE.split(text[e : e + _UNIT_AFTER])[0])
+            and not (len(asked) == 1 and _counted_for(text, s) - asked)
+        ]
+        or listed(text, question)
+        or _counted_list(text)
+    )
+
+
+# A list of names, or of names with what they are for ("l'Initiative pour la sécurité
+# mondiale"): "OpenAI, Anthropic et Cohere", "A, B, and C".
+_ITEM = (
+    r"(?:(?:l['’]|the |les? |la )?[A-ZÀ-Ý][\w'’-]*(?: [A-ZÀ-Ý][\w'’-]*)*"
+    r"(?: (?:pour|for|de|du|des|of|on|sur) [^,;:.()]{2,40}?)?)"
+)
+_LIST = re.compile(rf"{_ITEM}(?:, {_ITEM})*,? (?:et|and) {_ITEM}(?=\s*[,;:.)]|$)")
+# what a count question counts, for a list: "How many (other) American AI firms…",
+# "combien d'autres « initiatives mondiales »"
+_LISTED_UNIT = re.compile(
+    r"\b(?:how many (?:other |more )?|combien (?:de |d['’])(?:autres )?)«?\s*"
+    r"((?:[\w-]+ ){0,2}[\w-]+)",
+    re.IGNORECASE,
+)
+_LIST_SEPARATOR = re.compile(r",\s+(?:et\s+|and\s+)?|\s+(?:et|and)\s+")
+# "des sociétés dont Alibaba et Tencent" names some of them, not how many there are
+_SOME_OF = re.compile(
+    r"\b(?:dont|including|such as|notamment|tel(?:le)?s? que|comme|among|parmi|like|e\.g\.)\s+$",
+    re.IGNORECASE,
+)
+_UNIT_BEFORE_LIST = 3  # words before a list where what it counts is said
+
+
+def listed(text: str, question: str) -> list[tuple[int, int]]:
+    """For "how many" when no figure is given: a list of what is counted, said just
+    before it or heading each item ("Les entreprises OpenAI, Anthropic et Cohere" for
+    "How many American AI firms took part?"; "l'Initiative pour …, l'Initiative pour …
+    et l'Initiative pour …" for "combien d'autres initiatives"). Its items are the
+    count (`list_size`); a list of some of them ("dont Alibaba et Tencent") is not."""
+    m = _LISTED_UNIT.search(question)
+    if not m:
+        return []
+    # "American", "AI" say which ones are counted, not what: "la Chine et les États-Unis"
+    asked = [w for w in words(m.group(1)) if len(w) > 2 and not nation_words(w)]
+    unit = {stem(w) for w in asked} | {a for w in asked for a in ALIASES.get(w, ())}
+    country = {key for *_, key in nation_words(m.group(1))}
+    found = []
+    for match in _LIST.finditer(text):
+        before = text[max(0, match.start() - 40) : match.start()]
+        if _SOME_OF.search(before):
+            continue
+        # as for a name: "OpenAI, Anthropic et Cohere, qui représentent les États-Unis"
+        # are no British firms (blind b113)
+        if len(country) == 1 and nation_near(text, *match.span()) not in (None, *country):
+            continue
+        heads = [words(item)[:2] for item in _LIST_SEPARATOR.split(match.group(0))]
+        said_before = any(stem(w) in unit for w in words(before)[-_UNIT_BEFORE_LIST:])
+        # each item headed by it: not "Forum de la Ceinture et la Route", one name
+        each_one = all(any(stem(w) in unit for w in head) for head in heads)
+        if said_before or each_one:
+            found.append(match.span())
+    return found
+
+
+_COUNT_OF_LIST = re.compile(r"\b(\d+) \(([^()]+)\)")
+
+
+def _counted_list(text: str) -> list[tuple[int, int]]:
+    """A figure with the list it counts, as the instant answer gives it: "3 (OpenAI,
+    Anthropic et Cohere)"."""
     return [
-        (s, e)
-        for s, e in _count_phrases(text, question)
-        if _counts_the_asked(text[s:e], unit, _UNIT_CLAUSE.split(text[e : e + _UNIT_AFTER])[0])
-        and not (len(asked) == 1 and _counted_for(text, s) - asked)
+        m.span() for m in _COUNT_OF_LIST.finditer(text) if list_size(m.group(2)) == int(m.group(1))
     ]
+
+
+def list_size(phrase: str) -> int | None:
+    """How many items a list phrase holds, when it gives no figure itself."""
+    if re.search(r"\d", phrase) or not _LIST.fullmatch(phrase.strip()):
+        return None
+    return len(_LIST_SEPARATOR.split(phrase.strip()))
+
+
+def listed_counts(text: str) -> set[str]:
+    """The sizes of the lists `text` gives: "Three firms took part: OpenAI, Anthropic and
+    Cohere" counts its own list (whose names are checked like any other)."""
+    return {str(size) for m in _LIST.finditer(text) if (size := list_size(m.group(0)))}
 
 
 def _counted_for(text: str, start: int) -> set[str]:
@@ -1187,7 +1329,7 @@ def fillers(slot: Slot, text: str, question: str) -> list[tuple[int, int]]:
         return dates(text, question, slot.granularity)
     if slot.kind == "count":
         return counts(text, question)
-    added = new_terms(text, question) - _LIGHT
+    added = added_terms(text, question)
     if slot.kind == "reason":  # a cause, or enough new facts to hold one
         enough = (bool(_CAUSE.search(text)) and len(added) >= 2) or len(added) >= 4
     else:
@@ -1236,7 +1378,7 @@ def corrects_premise(text: str, question: str) -> bool:
     if not any(_denies(clause, asked) for clause in _NEGATED.findall(text)):
         return False  # a denial of something else: "n'a pas donné beaucoup de détails"
     shared = set(content_terms(text)) & asked_stems(question)  # about the question's subject
-    return len(shared) >= 2 and len(new_terms(text, question) - _LIGHT) >= 2
+    return len(shared) >= 2 and len(added_terms(text, question)) >= 2
 
 
 # a negation and the words it denies, up to the clause's end: "ne pas inviter la Chine"

@@ -112,6 +112,7 @@ ALIASES: dict[str, set[str]] = {
     "send": {"envoi", "enver", "envoy"},
     "meeting": {"reuni", "renco"},
     "companies": {"entre", "socie"},
+    "firms": {"entre", "socie"},
 }
 
 

@@ -15,6 +15,7 @@ from rag.conversation import (
     referent_ok,
     turns_from_messages,
     understand,
+    with_context,
 )
 from rag.types import Answer, AnswerSentence, Citation
 
@@ -146,6 +147,17 @@ def test_a_hostile_turn_is_never_context() -> None:
     seen: list[list[Turn]] = []
     understand("Et les États-Unis ?", [FIRST, hostile], lambda c, m: seen.append(c) or "")
     assert seen == [[FIRST]]
+
+
+def test_reading_with_the_last_turn_keeps_its_referent_not_its_context() -> None:
+    """A turn understood as "Où travaille-t-il ? (Liu Wei)" keeps Liu Wei when the next
+    message is read with it; a turn read with its own context does not nest it."""
+    referent = Turn("Où travaille-t-il ? (Liu Wei)", "À l'Université des postes")
+    assert "Liu Wei" in with_context("Et depuis quand ?", [referent])
+    read = with_context("Et depuis quand ?", [FIRST])
+    assert read.startswith("Et depuis quand ? (Qui représente la Chine")
+    again = with_context("Et ensuite ?", [Turn(read, "Depuis 2022")])
+    assert again == "Et ensuite ? (Et depuis quand ? Depuis 2022)"
 
 
 def test_history_is_cut_from_the_oldest_turn() -> None:

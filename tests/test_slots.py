@@ -14,11 +14,14 @@ from rag.slots import (
     asked_qualifiers,
     asked_slot,
     corrects_premise,
+    counts,
     fillers,
     fills,
     holds_kind,
     is_place,
     left_out,
+    list_size,
+    listed,
     names_written_elsewhere,
     places,
     qualifiers,
@@ -83,6 +86,10 @@ from rag.text import stem, words
         ("En quels mois de 2023 les rassemblements ont-ils eu lieu ?", "date", "month"),
         ("Where did the US and China hold their AI talks?", "place", ""),
         ("Dans quelle ville des discussions sino-américaines ont-elles eu lieu ?", "place", ""),
+        ("What was the venue of the UK's AI safety summit?", "place", ""),  # dev4 g025
+        ("Which edition of the Belt and Road Forum was it when China launched it?", "open", ""),
+        ("Quel était le lieu du sommet ?", "place", ""),
+        ("What is the place of AI in China's strategy?", "open", ""),
         ("Combien de grands modèles linguistiques la Chine compte-t-elle ?", "count", ""),
         ("How long did the China-US government talks in Geneva last?", "count", ""),
         # dev2 d72, test q71: a budget is an amount, not a phrase about resources
@@ -213,6 +220,32 @@ def test_a_restated_question_is_no_answer() -> None:
     assert restates("The minister made an announcement at the conference [1].", question)
     assert not fills(asked_slot(question), "The minister made an announcement.", question)
     assert not restates("The minister announced a fund of 80 researchers [1].", question)
+
+
+@pytest.mark.parametrize(
+    ("question", "draft"),
+    [  # dev4 g036, g046, g029: where the answer is, not what it says
+        (
+            "Across the articles, what US curbs on tech exports to China come up?",
+            "The US curbs on tech exports to China come up in extracts [1] and [3].",
+        ),
+        (
+            "Quels dangers de l'IA sont mentionnés d'un article à l'autre ?",
+            "Les dangers de l'IA sont mentionnés dans les extraits [1], [2], et [3].",
+        ),
+        (
+            "OpenAI est cité dans quels articles, et pour quoi ?",
+            "OpenAI est cité dans les articles [1] et [3].",
+        ),
+    ],
+)
+def test_pointing_to_the_sources_is_no_answer(question: str, draft: str) -> None:
+    assert restates(draft, question)
+    assert not fills(asked_slot(question), draft, question)
+    named = "The Reuters article mentions Tencent [1]."
+    assert fills(
+        asked_slot("Which article mentions Tencent?"), named, "Which article mentions Tencent?"
+    )
 
 
 def test_a_why_answer_needs_a_cause() -> None:
@@ -485,12 +518,48 @@ def test_a_newspaper_asked_is_a_name_that_reports() -> None:
     assert fillers(asked, sentence, "Quelles entreprises ont participé ?")
 
 
+def test_a_list_answers_how_many_when_no_figure_is_given() -> None:
+    """Dev4 g066, g048: the articles list the firms and the initiatives, never count them."""
+    firms = "Les entreprises OpenAI, Anthropic et Cohere, qui représentent les États-Unis."
+    question = "How many American AI firms took part in the confidential Geneva meetings?"
+    assert [firms[s:e] for s, e in counts(firms, question)] == ["OpenAI, Anthropic et Cohere"]
+    assert list_size("OpenAI, Anthropic et Cohere") == 3
+    shown = "3 (OpenAI, Anthropic et Cohere)"  # the instant answer holds the asked count
+    assert holds_kind(asked_slot(question), shown, question)
+    assert not holds_kind(asked_slot(question), "2 (OpenAI, Anthropic et Cohere)", question)
+    initiatives = (
+        "pour mettre en oeuvre l'Initiative pour le développement mondial, l'Initiative pour "
+        "la sécurité mondiale et l'Initiative pour la civilisation mondiale, et à promouvoir"
+    )
+    question = "Outre son initiative, combien d'autres « initiatives mondiales » veut-elle ?"
+    found = [initiatives[s:e] for s, e in counts(initiatives, question)]
+    assert len(found) == 1 and found[0].endswith("civilisation mondiale")
+    assert list_size(found[0]) == 3
+    # some of them, not how many; who the firms met, not what is counted; a figure first
+    some = "130 modèles lancés par des sociétés dont Alibaba et Tencent."
+    assert not listed(some, "How many companies launched models?")
+    # a list its sentence ties to another country counts none of the asked (blind b113)
+    british = "Combien d'entreprises britanniques d'IA ont participé au sommet ?"
+    assert not listed(firms, british)
+    met = "Les entreprises d'IA, la Chine et les États-Unis se sont rencontrés."
+    assert not listed(met, "How many American AI firms took part?")
+    assert list_size("2 entreprises") is None
+
+
 def test_a_listed_place_after_to_is_a_place() -> None:
     """Dev2 d14: "Tony Blair traveled to Beijing…" was read as giving no place."""
     draft = "Tony Blair traveled to Beijing and met Wang Yi [1]."
     question = "Where did Tony Blair travel earlier in the month?"
     assert [draft[s:e] for s, e in places(draft, question)] == ["Beijing"]
     assert places("He spoke to Wang Yi.", "Where did he speak?") == []  # a person after "to"
+    # dev4 g074, g096: "dans" before a listed place, "depuis" (from) before any
+    question = "Le vice-ministre Wu a fait son discours d'ouverture dans quel pays ?"
+    draft = "Le vice-ministre Wu a fait son discours d'ouverture dans Grande-Bretagne [1]."
+    assert [draft[s:e] for s, e in places(draft, question)] == ["Grande-Bretagne"]
+    draft = "Les deux journalistes de Reuters écrivaient depuis Beijing et Shanghai [2]."
+    question = "Les deux journalistes de Reuters écrivaient depuis où ?"
+    assert "Beijing" in [draft[s:e] for s, e in places(draft, question)]
+    assert places("Il écrit dans Le Monde.", "Où écrit-il ?") == []
 
 
 def test_a_company_the_question_names_must_be_in_the_answers_sentence() -> None:
@@ -525,6 +594,7 @@ def test_names_no_article_holds() -> None:
         "Besides cooperation, what did they urge?",  # a sentence's opening word
         "Quel temps fera-t-il à Paris ?",  # a place: a premise the model may correct
         "Quel rendez-vous organisé outre-Manche est évoqué ?",  # dev3 e021: a word, no name
+        "US share of the world's LLMs according to CLSA?",  # dev4 g083: an acronym's plural
     ]
     for question, names in unknown:
         assert unknown_names(question, vocabulary) == names

@@ -93,6 +93,49 @@ def test_numbers_in_words_are_checked_and_digits_need_digits(assistant: Assistan
     assert not digit.supported and "5" in digit.reason
 
 
+def test_a_count_the_claim_lists_itself(assistant: Assistant) -> None:
+    """Dev4 g066: the article lists the firms and gives no figure; a claim may count
+    the list it gives, not more or fewer."""
+    embedder = assistant.retriever().embedder
+    cross = assistant.settings.cross_support_threshold
+    passage = (
+        "Les entreprises OpenAI, Anthropic et Cohere, qui représentent les États-Unis, ont "
+        "participé aux discussions confidentielles à Genève."
+    )
+    three, _ = check_claim(
+        "Three American firms took part in the talks in Geneva: OpenAI, Anthropic and Cohere.",
+        [passage],
+        embedder,
+        0.8,
+        cross,
+    )
+    assert three.supported, three.reason
+    two, _ = check_claim(
+        "Two American firms took part in the talks in Geneva: OpenAI, Anthropic and Cohere.",
+        [passage],
+        embedder,
+        0.8,
+        cross,
+    )
+    assert not two.supported and "2" in two.reason
+
+
+def test_an_acronym_after_the_words_it_abbreviates_is_no_name(assistant: Assistant) -> None:
+    """Dev4 g083: "large language models (LLMs)" renders "grands modèles linguistiques";
+    an acronym of other words is still a name to find."""
+    embedder = assistant.retriever().embedder
+    cross = assistant.settings.cross_support_threshold
+    passage = (
+        "La Chine compte désormais au moins 130 grands modèles linguistiques, juste derrière "
+        "les 50 % des États-Unis, selon la société de courtage CLSA."
+    )
+    claim = "According to CLSA, the United States have 50% of the large language models (LLMs)."
+    spelled, _ = check_claim(claim, [passage], embedder, 0.8, cross)
+    assert spelled.supported, spelled.reason
+    other, _ = check_claim(claim.replace("(LLMs)", "(GPUs)"), [passage], embedder, 0.8, cross)
+    assert not other.supported and "gpus" in other.reason
+
+
 def test_english_rendering_of_a_french_institution_name(assistant: Assistant) -> None:
     embedder = assistant.retriever().embedder
     passage = (
@@ -247,6 +290,13 @@ def test_a_role_needs_a_source_that_says_it(assistant: Assistant) -> None:
     echo = "James Cleverly visited Beijing before the summit organised by Britain."
     repeated, _ = check_claim(echo, [passage], embedder, 0.8, None, None, question)
     assert "hosted" not in repeated.reason
+    # dev4 g053: a role given to no one claims the date, not who organised
+    dates = "La Grande-Bretagne réunira des experts les 1er et 2 novembre pour le sommet."
+    held = "Le sommet a été organisé les 1er et 2 novembre."
+    support, _ = check_claim(held, [dates], embedder, 0.8)
+    assert "hosted" not in support.reason
+    by_whom, _ = check_claim("Le sommet a été organisé par la Chine.", [dates], embedder, 0.8)
+    assert not by_whom.supported
 
 
 def test_a_place_the_question_gives_may_be_repeated_from_the_article(assistant: Assistant) -> None:
