@@ -77,7 +77,7 @@ from rag.slots import (
     list_size,
     missing_key,
     names_written_elsewhere,
-    places_in_english,
+    places_and_dates_in_english,
     subject_names,
     unknown_names,
 )
@@ -1058,7 +1058,7 @@ class Assistant:
                         )
                     )
                 numbers.append(by_span[key])
-            text = places_in_english(c.text) if frame.lang == "en" else c.text
+            text = places_and_dates_in_english(c.text) if frame.lang == "en" else c.text
             sentences.append(
                 AnswerSentence(text, tuple(numbers), c.support.supported, c.support.reason, c.judge)
             )

@@ -28,7 +28,6 @@ from rag.slots import (
     asked_names,
     asked_slot,
     asked_stems,
-    date_detail,
     fillers,
     places,
 )
@@ -394,22 +393,19 @@ def best_answer(
     question: str, scored: list[ScoredSentence]
 ) -> tuple[ScoredSentence, tuple[int, int] | None]:
     """The sentence and phrase for the instant answer. Among sentences that score
-    within `PHRASE_TIE_MARGIN` of the best, the fuller date for "when" (`date_detail`),
-    then the one whose answer phrase stands closest to the question's words wins ("La
-    Chine enverra Wu Zhaohui … à un sommet" over "… la Chine … après la visite … de
-    James Cleverly")."""
+    within `PHRASE_TIE_MARGIN` of the best, the one whose answer phrase stands
+    closest to the question's words wins ("La Chine enverra Wu Zhaohui … à un
+    sommet" over "… la Chine … après la visite … de James Cleverly")."""
     slot = asked_slot(question)
-    best, best_span, best_key = scored[0], None, (-1, 0, 0.0, 0.0)
+    best, best_span, best_key = scored[0], None, (-1, 0.0)
     for s in scored:
         if s.rank_score < scored[0].rank_score - PHRASE_TIE_MARGIN:
             break
         span = answer_phrase(question, s.text, slot)
         if span is None:
-            key = (0, 0, 0.0, s.rank_score)
+            key = (0, s.rank_score)
         else:
-            detail = date_detail(s.text[span[0] : span[1]]) if slot.kind == "date" else 0
-            near = _near_question(s.text, span, question, _WINDOW)
-            key = (1, detail, near, s.rank_score)
+            key = (1 + _near_question(s.text, span, question, _WINDOW), s.rank_score)
         if key > best_key:
             best, best_span, best_key = s, span, key
     return best, best_span

@@ -896,11 +896,21 @@ def _french_place_names() -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])"), english
 
 
-def places_in_english(text: str) -> str:
-    """`text` with the French names of listed places in English ("Genève" → "Geneva"):
-    an answer in English names places the English way, as a careful translator would."""
+def places_and_dates_in_english(text: str) -> str:
+    """`text` with the French names of listed places in English ("Genève" → "Geneva"),
+    and French days and months ("mardi" → "Tuesday"): an answer in English names them
+    the English way, as a careful translator would."""
     pattern, english = _french_place_names()
-    return pattern.sub(lambda m: english[m.group(0)], text)
+    text = pattern.sub(lambda m: english[m.group(0)], text)
+    return _FRENCH_DAY_OR_MONTH.sub(lambda m: _ENGLISH_DAY_OR_MONTH[m.group(0)], text)
+
+
+# lower case only, as French writes them: "Mars" in an English sentence is no month
+_ENGLISH_DAY_OR_MONTH = {
+    fr: en.capitalize()
+    for fr, en in zip(WEEKDAYS_FR + MONTHS_FR, WEEKDAYS_EN + MONTHS_EN, strict=True)
+}
+_FRENCH_DAY_OR_MONTH = re.compile(rf"(?<![\w-])(?:{'|'.join(_ENGLISH_DAY_OR_MONTH)})(?![\w-])")
 
 
 @cache
@@ -1090,16 +1100,6 @@ def _fits(phrase: str, granularity: Granularity) -> bool:
     if granularity == "weekday":
         return weekday or has_day
     return True
-
-
-def date_detail(phrase: str) -> int:
-    """How much of a date a phrase gives: 2 a day of a month, 1 a month or a year, 0 a
-    weekday or "cette semaine" alone. "Quand était le sommet ?" is answered by "les 1er et
-    2 novembre" rather than by the "mercredi" of another sentence (dev4 g053)."""
-    folded = fold(phrase)
-    if _fits(folded, "day"):
-        return 2
-    return int(_fits(folded, "month") or _fits(folded, "year"))
 
 
 _SHARE = re.compile(
