@@ -33,12 +33,9 @@ from rag.slots import (
 )
 from rag.text import (
     ENGLISH_COUNTS,
-    MONTHS_EN,
-    MONTHS_FR,
+    ENGLISH_DATE_WORDS,
     STOPWORDS,
     UNIT_WORDS,
-    WEEKDAYS_EN,
-    WEEKDAYS_FR,
     content_terms,
     looks_like_prose,
     planted,
@@ -258,8 +255,7 @@ def _names_first(sentence: str, runs: list[tuple[int, int]], person: bool) -> li
 
 
 _ENGLISH_WORDS = {
-    **dict(zip(MONTHS_FR, [m.capitalize() for m in MONTHS_EN], strict=True)),
-    **dict(zip(WEEKDAYS_FR, [d.capitalize() for d in WEEKDAYS_EN], strict=True)),
+    **ENGLISH_DATE_WORDS,
     "et": "and",
     "environ": "about",
     **UNIT_WORDS,

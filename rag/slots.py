@@ -24,6 +24,7 @@ from rag.text import (
     ALIASES,
     CITATION,
     COUNT_WORDS,
+    ENGLISH_DATE_WORDS,
     MONTHS_EN,
     MONTHS_FR,
     STOPWORDS,
@@ -902,15 +903,11 @@ def places_and_dates_in_english(text: str) -> str:
     the English way, as a careful translator would."""
     pattern, english = _french_place_names()
     text = pattern.sub(lambda m: english[m.group(0)], text)
-    return _FRENCH_DAY_OR_MONTH.sub(lambda m: _ENGLISH_DAY_OR_MONTH[m.group(0)], text)
+    return _FRENCH_DAY_OR_MONTH.sub(lambda m: ENGLISH_DATE_WORDS[m.group(0)], text)
 
 
 # lower case only, as French writes them: "Mars" in an English sentence is no month
-_ENGLISH_DAY_OR_MONTH = {
-    fr: en.capitalize()
-    for fr, en in zip(WEEKDAYS_FR + MONTHS_FR, WEEKDAYS_EN + MONTHS_EN, strict=True)
-}
-_FRENCH_DAY_OR_MONTH = re.compile(rf"(?<![\w-])(?:{'|'.join(_ENGLISH_DAY_OR_MONTH)})(?![\w-])")
+_FRENCH_DAY_OR_MONTH = re.compile(rf"(?<![\w-])(?:{'|'.join(ENGLISH_DATE_WORDS)})(?![\w-])")
 
 
 @cache

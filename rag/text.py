@@ -126,6 +126,11 @@ MONTHS_EN = word_list(
 )
 WEEKDAYS_FR = word_list("lundi mardi mercredi jeudi vendredi samedi dimanche")
 WEEKDAYS_EN = word_list("monday tuesday wednesday thursday friday saturday sunday")
+# French day and month names → English, as an English reply writes them ("mardi" → "Tuesday")
+ENGLISH_DATE_WORDS = {
+    fr: en.capitalize()
+    for fr, en in zip(WEEKDAYS_FR + MONTHS_FR, WEEKDAYS_EN + MONTHS_EN, strict=True)
+}
 # What counts count, French → English: the instant answer's rendering, and the unit a
 # "how many" question asks for meeting the unit of a French figure.
 UNIT_WORDS = {
