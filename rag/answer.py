@@ -35,7 +35,7 @@ from typing import Any
 from rag import __version__
 from rag.config import Settings
 from rag.conversation import Ask, Turn, Understood, understand
-from rag.dates import from_latest, planned_citations
+from rag.dates import asks_outcome, from_latest, planned_citations, written_before
 from rag.disagree import Version, by_source, distinct, versions
 from rag.embed import Embedder
 from rag.errors import QuestionError
@@ -69,9 +69,13 @@ from rag.prompts import (
 from rag.retrieve import Retriever
 from rag.slots import (
     Slot,
+    about_another_body,
+    about_another_event,
     asked_slot,
     asks_latest,
+    asks_unnamed,
     corrects_premise,
+    days_spanned,
     fills,
     left_out,
     list_size,
@@ -216,7 +220,9 @@ def retrieve(
     slot = asked_slot(message) if message else asked_slot(question)
     if slot.kind == "open":
         slot = asked_slot(question)
-    candidates = tuple(x for x in scored if fills(slot, x.text, question))
+    candidates = tuple(
+        x for x in scored if could_answer(slot, question, x, documents[x.hit.chunk.doc_id].text)
+    )
     if asks_latest(question):  # "the latest figure": from the most recent article
         candidates = from_latest(candidates, retriever.store.documents, s.answer_threshold)
     return Retrieved(
@@ -228,6 +234,23 @@ def retrieve(
         candidates,
         time.perf_counter() - started,
         {h.chunk.doc_id: retriever.store.documents[h.chunk.doc_id].text for h in hits},
+    )
+
+
+def could_answer(slot: Slot, question: str, x: ScoredSentence, article: str) -> bool:
+    """Whether sentence `x` (of `article`) holds what the question asks. The venue, date
+    or people of another event, or of another country's delegation, are not this one's
+    ("Ces discussions, qui ont eu lieu à Genève" for the summit's venue: test q63, dev4
+    g025); no article names someone the question calls anonymous (test q72)."""
+    if not fills(slot, x.text, question):
+        return False
+    if slot.kind == "person" and asks_unnamed(question):
+        return False
+    said = f"{x.context} {x.text}"
+    if asks_outcome(question) and written_before(question, said, article):
+        return False  # a story written before the talks tells no outcome of them
+    return slot.kind not in PHRASE_KINDS or not (
+        about_another_event(question, said, article) or about_another_body(question, said)
     )
 
 
@@ -1015,11 +1038,15 @@ class Assistant:
             citation = self._sentence_citation(n, x, s)
             if span is not None:
                 text = x.text[span[0] : span[1]]
-                size = list_size(text) if frame.retrieved.slot.kind == "count" else None
+                counted = frame.retrieved.slot.kind == "count"
+                size = list_size(text) if counted else None
+                days = days_spanned(text) if counted else None
                 if frame.lang == "en":  # a date or quantity in the question's language
                     text = phrase_in_english(frame.question, text)
                 if size:  # a list answers "how many": "3 (OpenAI, Anthropic et Cohere)"
                     text = f"{size} ({text})"
+                elif days:  # "2 jours (les 1er et 2 novembre)"
+                    text = message(s.prompts_dir, frame.lang, "days", n=days, dates=text)
             else:
                 text = f"« {citation.quote} »" if frame.lang == "fr" else f"“{citation.quote}”"
             sentences.append(AnswerSentence(text, (n,), True))

@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from rag.chunking import split_sentences
 from rag.extractive import ScoredSentence
 from rag.filters import article_date
+from rag.slots import events
 from rag.text import word_list
 from rag.types import Citation, Document
 
@@ -31,6 +33,33 @@ _NOT_FUTURE = frozenset(
 def planned(text: str) -> bool:
     """Whether a sentence reports something to come (a plan, a forecast)."""
     return any(m.group(0).lower() not in _NOT_FUTURE for m in _PLANNED.finditer(text))
+
+
+# "What came out of the talks?", "Qu'ont finalement donné les pourparlers ?": an outcome,
+# asked in the past; "Why does Washington want a declaration to come out of the talks?"
+# asks about a plan (blind b107)
+_OUTCOME_ASKED = re.compile(
+    r"\b(?:what (?:was|were) the (?:outcomes?|results?)|came out of|agreed on"
+    r"|did\b[^?]{0,40}?\b(?:agree|end up)|qu['’]ont (?:finalement )?donné|ont abouti"
+    r"|se sont mis(?:es)? d['’]accord|sont convenus?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_outcome(question: str) -> bool:
+    return bool(_OUTCOME_ASKED.search(question))
+
+
+def written_before(question: str, sentence: str, article: str) -> bool:
+    """Whether `article` reports the event `question` names (else `sentence`, one of its
+    sentences) as still to come: the first of its sentences naming that kind of event is
+    a plan ("Les discussions de haut niveau prévues…"), so it was written before any
+    outcome (dev3 e077, dev4 g059)."""
+    asked = events(question) or events(sentence)
+    for s, e in split_sentences(article):
+        if events(article[s:e]) & asked:
+            return planned(article[s:e])
+    return False
 
 
 def planned_citations(citations: Iterable[Citation]) -> list[Citation]:

@@ -82,6 +82,12 @@ _NAMES_ASKED = _any(
     r"\b(?:comment s[’']appell\w*|names? of|noms? d(?:u|es?|e l[a’'])|nom d[eu])\s+"
     r"(?:(?:the|les?|la|l[’']|an?)\s*)?(?:[\w-]+\s+){0,2}?" + _PEOPLE_NOUN,
 )
+# the order of events asks for their dates, each from its own article (dev3 e025, dev4 g044)
+_ORDER_ASKED = _any(
+    r"\b(?:which|what) (?:came|happened|took place) (?:first|last)\b|\ben premier\b",
+    r"\b(?:remets|remettez|mets|mettez|put|list) (?:\w+ )?(?:dans l[’']ordre|in order)\b",
+    r"\bchronolog",
+)
 _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "reason",
@@ -106,9 +112,11 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "date",
         _any(
-            r"\b(?:when|quand|since when|depuis quand|à quelle (?:date|période|époque))\b",
+            r"\b(?:when|quand|since when|depuis quand)\b",
+            r"\bà quel(?:le)?s? (?:dates?|périodes?|époques?)\b",  # dev4 g085
             _WHICH + r"(?:days?|dates?|months?|years?|jours?|mois|années?|an)\b",
             r"\ben quelle année\b|\bin what year\b",
+            _ORDER_ASKED.pattern,
         ),
     ),
     (
@@ -218,7 +226,7 @@ _ORDINAL_ASKED = _any(
 
 def asked_slot(question: str) -> Slot:
     """The kind of fact `question` asks for; 'open' when no question word says."""
-    across = bool(_ACROSS.search(question))
+    across = bool(_ACROSS.search(question) or _ORDER_ASKED.search(question))
     two_part = bool(_SECOND_ASK.search(question))
     if _DESCRIPTION.search(question) or _WHO_IS_NAMED.search(question):  # a description
         return Slot("open", "", across)
@@ -391,6 +399,11 @@ QUALIFIERS = {
         r"\b(?:first|inaugural|premières?)\b",
         r"\b(?:le|les|son|leurs?|au|du|des)\s+premiers?\b(?!\s+ministres?)",
     ),
+    # "convié au départ", "initially invited": a first plan, not what was done (dev4 g003)
+    "initially": _any(
+        r"\b(?:initially|originally|at first|in the first place)\b",
+        r"\b(?:initialement|au départ|à l['’]origine|originellement|dans un premier temps)\b",
+    ),
     "only": _any(
         r"\b(?<!not )(?:only|sole|solely|exclusively)\b",
         r"\b(?:seule?s?|uniquement|exclusivement)\b",
@@ -503,6 +516,8 @@ def asked_qualifiers(question: str) -> set[str]:
     """The qualifiers and the role an answer must say; "the most recent" is the articles'
     dates' to settle, and a role that describes the event is no question of its own."""
     said = _said(QUALIFIERS, question) - ({"most"} if asks_latest(question) else set())
+    if _ORDER_ASKED.search(question):  # "which came first": the dates settle it
+        said -= {"first"}
     return said | asked_roles(question)
 
 
@@ -800,7 +815,7 @@ _NATION = re.compile(
     r"\b(?:" + "|".join(sorted(map(re.escape, _NATION_OF), key=len, reverse=True)) + r")\b"
 )
 _NATION_ABBREVIATIONS = {"US": "us", "U.S.": "us", "USA": "us", "UK": "gb", "EU": "eu"}
-_NATION_ABBREVIATION = re.compile(r"\b(?:US|U\.S\.|USA|UK|EU)(?![\w.])")  # capitals only
+_NATION_ABBREVIATION = re.compile(r"\b(?:US|U\.S\.|USA|UK|EU)(?!\w|\.\w)")  # capitals only
 NATION_REACH = 60  # characters: "les principales entreprises chinoises … telles que ByteDance"
 
 
@@ -840,7 +855,7 @@ def nation_words(text: str, folded: str | None = None) -> list[tuple[int, int, s
     return found + [(m.start(), m.end(), _NATION_ABBREVIATIONS[m.group(0)]) for m in abbreviations]
 
 
-def _country_named(phrase: str) -> str | None:
+def country_named(phrase: str) -> str | None:
     """The country `phrase` is, when it is a country's name and nothing more."""
     phrase = phrase.rstrip(".,;:")
     found = nation_words(phrase)
@@ -1048,13 +1063,18 @@ def places(text: str, question: str) -> list[tuple[int, int]]:
     "to"), or the bare reply, whose first word does not begin an event's or a body's
     name."""
     bare = len(words(CITATION.sub("", text))) <= 3
-    asked_in = {country for *_, country in nation_words(question)}  # "where in the UK"
+    countries = nation_words(question)
+    asked_in = {country for *_, country in countries}  # "where in the UK"
+    # a city is not its country: "Beijing" answers "where… China rolled out" (dev4 g063)
+    # although it stands for China elsewhere
+    for start, end, _ in sorted(countries, reverse=True):
+        question = question[:start] + " " + question[end:]
     found = []
     for s, e in names(text, question):
         first = fold(text[s:e].split()[0]).strip("’'-.")
         if first in _NOT_A_PERSON or first.split("-")[0] in _NOT_A_PERSON:
             continue
-        country = _country_named(text[s:e])
+        country = country_named(text[s:e])
         if country in asked_in:  # "Grande-Bretagne" is the UK again
             continue
         if country is None and _ASKS_COUNTRY.search(question):  # a city is no country
@@ -1189,6 +1209,7 @@ def counts(text: str, question: str) -> list[tuple[int, int]]:
         ]
         or listed(text, question)
         or _counted_list(text)
+        or (_day_ranges(text) if _DAYS_ASKED.search(question) else [])
     )
 
 
@@ -1255,6 +1276,39 @@ def _counted_list(text: str) -> list[tuple[int, int]]:
     return [
         m.span() for m in _COUNT_OF_LIST.finditer(text) if list_size(m.group(2)) == int(m.group(1))
     ]
+
+
+# how long a meeting lasted, from its dates: "les 1er et 2 novembre", "du 1er au 3
+# novembre", "November 1-2" (dev4 g011: "durait combien de jours ?")
+_DAY_RANGE = re.compile(
+    rf"\b(?:les |du |from |on )?(\d{{1,2}})(?:er|st|nd|rd|th)?(?: et | au | and | to |-|–)"
+    rf"(?:le )?(\d{{1,2}})(?:er|st|nd|rd|th)? (?:{_MONTH})\b"
+    rf"|\b(?:{_MONTH}) (\d{{1,2}})(?:st|nd|rd|th)?(?: to | and |-|–)(\d{{1,2}})(?:st|nd|rd|th)?\b",
+    re.IGNORECASE,
+)
+_DAYS_ASKED = re.compile(
+    r"\b(?:combien de jours|how many days|how long|durée|a duré|durait|durera|last(?:ed|s)?)\b",
+    re.IGNORECASE,
+)
+
+
+def _day_ranges(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _DAY_RANGE.finditer(text) if days_spanned(m.group(0))]
+
+
+def days_spanned(phrase: str) -> int | None:
+    """How many days a range of dates covers ("les 1er et 2 novembre": 2)."""
+    m = _DAY_RANGE.fullmatch(phrase.strip())
+    if m is None:
+        return None
+    first, last = (int(d) for d in m.groups() if d is not None)
+    return last - first + 1 if 0 < last - first < 31 else None
+
+
+def day_counts(text: str) -> set[str]:
+    """How many days each range of dates in `text` covers: "les 1er et 2 novembre"
+    backs "two days"."""
+    return {str(days_spanned(text[s:e])) for s, e in _day_ranges(text)}
 
 
 def list_size(phrase: str) -> int | None:
@@ -1362,6 +1416,89 @@ def holds_kind(slot: Slot, text: str, question: str) -> bool:
     """Whether a text holds a filler of the asked kind (a shown phrase, "Boris Johnson",
     holds one; its sentence is what says "the lowest")."""
     return bool(fillers(slot, text, question)) or corrects_premise(text, question)
+
+
+# Kinds of event a news story dates and places; a claim about one is not backed by an
+# extract that speaks only of another ("the summit" against "ces discussions").
+_EVENTS = {
+    "summit": re.compile(r"\b(?:sommets?|summits?)\b"),
+    "talks": re.compile(
+        r"\b(?:pourparlers|talks|discussions?|dialogues?|negociations?|negotiations?)\b"
+    ),
+    "forum": re.compile(r"\bforums?\b"),
+    "conference": re.compile(r"\b(?:conferences?|waic|salons?|fairs?)\b"),
+}
+
+
+def events(text: str) -> set[str]:
+    """The kinds of event `text` names (summit, talks, forum, conference)."""
+    folded = fold(text)
+    return {kind for kind, pattern in _EVENTS.items() if pattern.search(folded)}
+
+
+def another_event(claim: str, source: str) -> str:
+    """The event the source speaks of, when the claim names a kind of event and the
+    source names only others; '' otherwise."""
+    claimed, sourced = events(claim), events(source)
+    if not claimed or not sourced or claimed & sourced:
+        return ""
+    return ", ".join(sorted(sourced))
+
+
+# a body named with its country, "la délégation chinoise", "the US delegation" (folded)
+_BODY = (
+    r"(delegations?|gouvernements?|governments?|ambassades?|embassy|embassies|ministeres?"
+    r"|ministry|ministries|administrations?|negociateurs|negotiators)"
+)
+_BODY_BEFORE_COUNTRY = re.compile(rf"\b{_BODY}\s+(?:\w+\s+)?$")  # "la délégation chinoise"
+_BODY_AFTER_COUNTRY = re.compile(rf"\s+{_BODY}\b")  # "the Chinese delegation"
+
+
+def _bodies(text: str) -> set[tuple[str, str]]:
+    """(body, country) pairs: the country word right after a French body or right
+    before an English one."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        return set()
+    found = set()
+    for start, end, key in nation_words(text, folded):
+        for m in (
+            _BODY_BEFORE_COUNTRY.search(folded[:start]),
+            _BODY_AFTER_COUNTRY.match(folded[end:]),
+        ):
+            if m:
+                found.add((stem(m.group(1)), key))
+    return found
+
+
+def about_another_body(question: str, sentence: str) -> bool:
+    """Whether the sentence speaks of the same kind of body as the question but of
+    another country's only ("la délégation américaine sera dirigée par Seth Center"
+    for "Qui dirigeait la délégation chinoise… ?": dev4 g079, test q79)."""
+    asked, said = _bodies(question), _bodies(sentence)
+    same_kind = {body for body, _ in asked} & {body for body, _ in said}
+    return bool(same_kind) and not asked & said
+
+
+def about_another_event(question: str, sentence: str, article: str) -> bool:
+    """Whether `sentence` speaks of another event than the one `question` names: by its
+    own words, or, when it names none, by its article's, which never names the
+    question's ("la délégation américaine sera dirigée par Seth Center", in the story of
+    the Geneva talks, names no one at the summit)."""
+    return bool(another_event(question, sentence if events(sentence) else article))
+
+
+# "the anonymous participant", "une personne présente, sans être nommée"
+_UNNAMED = _any(
+    r"\b(?:anonymous(?:ly)?|unnamed|unidentified|not named)\b",
+    r"\b(?:anonymes?|sans être nommée?s?|non nommée?s?|non identifiée?s?)\b",
+)
+
+
+def asks_unnamed(question: str) -> bool:
+    """Whether the question describes whom it asks about as unnamed: no article gives
+    the name of someone it keeps anonymous."""
+    return bool(_UNNAMED.search(question))
 
 
 def negates(text: str) -> bool:

@@ -34,8 +34,11 @@ from rag.chunking import split_sentences
 from rag.embed import Embedder
 from rag.slots import (
     NAME_RUN,
+    another_event,
     asked_nation,
     claimed_roles,
+    country_named,
+    day_counts,
     is_place,
     listed_counts,
     nation_near,
@@ -207,12 +210,16 @@ def check_claim(
     # (a number taken from elsewhere far more often than translated); words may be either.
     missing_numbers = (_digits(claim) - _digits(joined)) | (_counts(claim) - numbers(joined))
     missing_numbers -= listed_counts(claim)  # "three: OpenAI, Anthropic and Cohere"
+    missing_numbers -= day_counts(joined)  # "two days" from "les 1er et 2 novembre"
     stems = {stem(w) for w in words(joined)}
     common_nouns = {fold(w) for w in _LOWER_WORD.findall(joined)}
     claim_names = names(_spelled_out(claim), names(question))
     missing_names = {n for n in claim_names if not _name_in(n, stems, common_nouns)}
     missing_names -= _full_names(claim, missing_names, stems, [x.text for x in sources])
     missing_names -= _asked_places(missing_names, question, sources)
+    # "Royaume-Uni" for the source's "Grande-Bretagne": one country, two names (test q45)
+    countries = {key for *_, key in nation_words(joined)}
+    missing_names = {n for n in missing_names if country_named(n) not in countries}
     spans = [(i, s, e) for i, p in enumerate(passages) for s, e in split_sentences(p)]
     texts = [passages[i][s:e] for i, s, e in spans]
     sentence_vecs = embedder.embed(texts, "passage") if texts else np.zeros((0, 1))
@@ -236,11 +243,20 @@ def check_claim(
         return Support(
             False, best, f"the source ties them to another country: {', '.join(foreign)}"
         ), best_spans
+    # "the summit is held in Geneva" from "Ces discussions, qui ont eu lieu à Genève"
+    other_event = another_event(claim, " ".join(passages))
+    if other_event:
+        return Support(
+            False, best, f"the source speaks of another event: {other_event}"
+        ), best_spans
     misplaced = _figures_of_another(claim, passages)
     if misplaced:  # "the United States … 40%" from "40 % … juste derrière les 50 % des États-Unis"
         return Support(
             False, best, f"the source gives this figure to another: {', '.join(misplaced)}"
         ), best_spans
+    if _ranked_the_other_way(claim, passages):
+        # "China leads, ahead of the US" from "la Chine … juste derrière les 50 % des États-Unis"
+        return Support(False, best, "the source ranks them the other way"), best_spans
     overclaim = claimed_roles(claim) - qualifiers(joined) - stated_roles(question)
     if overclaim:  # "the largest", "the next", "the only", "chaired": the source must say so too
         return Support(
@@ -343,6 +359,54 @@ def _figures_of_another(claim: str, passages: list[str]) -> list[str]:
         if verdicts and all(v is not None and v != value for v in verdicts):
             found.append(f"{value} {unit}".strip())
     return found
+
+
+# who is ahead: the country after "behind" leads; the one after "ahead of" trails; the
+# one before "leads" leads
+_BEHIND = re.compile(r"\b(?:behind|trails?|trailing|derriere|a la traine de)\b")
+_AHEAD_OF = re.compile(
+    r"\b(?:ahead of|in front of|outpac\w+|surpass\w*|overtak\w+|devant|depass\w+|devanc\w+)\b"
+)
+_LEADS = re.compile(r"\b(?:leads?|leading|in the lead|en tete|domine\w*|dominat\w+)\b")
+
+
+def _leader(text: str) -> str | None:
+    """The country `text` puts ahead of another, when it names exactly two countries and
+    every ranking word in it agrees; None otherwise."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        return None
+    nations = sorted(nation_words(text, folded))  # in reading order
+    if len({key for *_, key in nations}) != 2:
+        return None
+    leaders = set()
+    for pattern, after_leads in ((_BEHIND, True), (_AHEAD_OF, False), (_LEADS, None)):
+        for m in pattern.finditer(folded):
+            after = [key for s, _, key in nations if s >= m.end()]
+            before = [key for _, e, key in nations if e <= m.start()]
+            if after_leads is None:  # "China leads…": the country before the word
+                if before:
+                    leaders.add(before[-1])
+            elif after:
+                other = {key for *_, key in nations} - {after[0]}
+                leaders.add(after[0] if after_leads else other.pop())
+    return leaders.pop() if len(leaders) == 1 else None
+
+
+def _ranked_the_other_way(claim: str, passages: list[str]) -> bool:
+    """Whether the claim puts one of its two countries ahead and the cited sentences that
+    rank the same two countries all put the other one ahead."""
+    leader = _leader(claim)
+    if leader is None:
+        return False
+    countries = {key for *_, key in nation_words(claim)}
+    found = {
+        _leader(sentence)
+        for p in passages
+        for sentence in (p[s:e] for s, e in split_sentences(p))
+        if {key for *_, key in nation_words(sentence)} == countries
+    } - {None}
+    return bool(found) and leader not in found
 
 
 def _nearest_figure(passage: str, country: str, unit: str) -> str | None:

@@ -93,3 +93,45 @@ def test_markdown_never_carries_live_markup() -> None:
     md = answer.to_markdown()
     assert "<img" not in md and "](" not in md and "![" not in md
     assert "&lt;img" in md
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # test q63 and dev4 g025 were answered "Genève", the venue of the Geneva talks
+        "Dans quel lieu précis du Royaume-Uni le sommet sur la sécurité de l'IA se tient-il ?",
+        "What was the venue of the UK's AI safety summit?",
+    ],
+)
+def test_a_sentence_about_another_event_does_not_answer(
+    assistant: Assistant, question: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.refused and "Genève" not in answer.text
+
+
+def test_an_order_of_events_is_answered_with_their_dates(assistant: Assistant) -> None:
+    # dev3 e025: read as a place ("the forum where…") and then as asking for "the first"
+    answer = assistant.ask(
+        "Which came first: the forum where Beijing unveiled its AI governance initiative,"
+        " or the British AI summit? Give dates."
+    )
+    assert not answer.refused and "18 October" in answer.text
+    _assert_citations_exact(assistant, answer)
+
+
+def test_the_name_of_someone_the_question_calls_anonymous_is_missing(
+    assistant: Assistant,
+) -> None:
+    # test q72 was answered "Wang Wenbin", the spokesman quoted by name in another article
+    answer = assistant.ask(
+        "What is the name of the anonymous participant quoted about the confidential talks?"
+    )
+    assert answer.refused and "Wang Wenbin" not in answer.text
+
+
+def test_how_many_days_is_counted_from_the_dates(assistant: Assistant) -> None:
+    # dev4 g011: no figure gives the summit's length; "les 1er et 2 novembre" does
+    answer = assistant.ask("Le sommet IA organisé par Londres durait combien de jours ?")
+    assert not answer.refused and "2 jours (les 1er et 2 novembre)" in answer.text
+    _assert_citations_exact(assistant, answer)

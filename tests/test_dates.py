@@ -8,7 +8,7 @@ import pytest
 
 from rag.answer import Assistant
 from rag.config import Settings
-from rag.dates import planned
+from rag.dates import asks_outcome, planned, written_before
 from rag.slots import asked_slot, asks_latest, fills
 from rag.store import build_index
 from tests.conftest import write
@@ -27,6 +27,28 @@ from tests.conftest import write
 )
 def test_a_plan_is_told_from_a_fact(sentence: str, is_plan: bool) -> None:
     assert planned(sentence) is is_plan
+
+
+def test_an_outcome_is_not_asked_of_a_story_written_before_it(assistant: Assistant) -> None:
+    """dev3 e077: the Geneva government talks were "prévues" when their story was
+    written; the story of the companies' talks reports them as held."""
+    question = "Qu'ont finalement donné les pourparlers officiels entre Pékin et Washington ?"
+    assert asks_outcome(question)
+    assert asks_outcome("What came out of the talks? Did they agree on anything?")
+    assert asks_outcome("So what did the two sides actually agree on in Geneva?")
+    assert not asks_outcome("Why did Britain finally decide to invite China to the summit?")
+    # a plan, not an outcome (blind b107, read after the blind run: see the README)
+    assert not asks_outcome("Why does Washington want a declaration to come out of the talks?")
+    documents = assistant.store.documents
+    planned_talks = documents["002_320ec093cdc6cb77.txt"].text
+    held_talks = documents["003_381e195bb81b0210.txt"].text
+    assert written_before(question, "", planned_talks)
+    assert not written_before(question, "", held_talks)
+    # no event in the question: the sentence's own ("les discussions de mardi")
+    agreed = "So what did the two sides actually agree on in Geneva on Tuesday?"
+    assert written_before(agreed, "Commentant les discussions de mardi, …", planned_talks)
+    answer = assistant.ask(question)
+    assert answer.refused
 
 
 @pytest.mark.parametrize(

@@ -400,6 +400,11 @@ def test_the_instant_answers_own_sentence_is_read_before_the_judges_settle(
     s = assistant.settings
     question = "Which Chinese university sent delegates to the confidential AI safety talks?"
     r = retrieve(question, assistant.retriever(), s)
+    # the sentence on the forum is no candidate now (another event than the talks); put
+    # it first again, as it was then, to replay the order of the judges
+    forum = next(x for x in r.scored if "Ceinture" in x.text)
+    assert forum not in r.candidates
+    r = replace(r, candidates=(forum, *r.candidates))
     instant = instant_answer(r, s)
     assert instant is not None
     shown, span = instant.parts[0]

@@ -8,6 +8,7 @@ import pytest
 from rag.extractive import answer_phrase
 from rag.slots import (
     Slot,
+    about_another_body,
     agents,
     asked_names,
     asked_nation,
@@ -15,6 +16,7 @@ from rag.slots import (
     asked_slot,
     corrects_premise,
     counts,
+    days_spanned,
     fillers,
     fills,
     holds_kind,
@@ -84,6 +86,7 @@ from rag.text import stem, words
         ("Quel jour de la semaine les pourparlers étaient-ils prévus ?", "date", "weekday"),
         ("Quel jour précis Li Qiang a-t-il prononcé son discours ?", "date", "day"),  # d54
         ("En quels mois de 2023 les rassemblements ont-ils eu lieu ?", "date", "month"),
+        ("À quelles périodes ont eu lieu les réunions secrètes ?", "date", ""),  # dev4 g085
         ("Where did the US and China hold their AI talks?", "place", ""),
         ("Dans quelle ville des discussions sino-américaines ont-elles eu lieu ?", "place", ""),
         ("What was the venue of the UK's AI safety summit?", "place", ""),  # dev4 g025
@@ -97,6 +100,14 @@ from rag.text import stem, words
         ("Pourquoi la Chine restructure-t-elle son ministère des Sciences ?", "reason", ""),
         ("Did Google DeepMind take part in the confidential discussions?", "yesno", ""),
         ("Quelle initiative la délégation chinoise a-t-elle promue ?", "open", ""),
+        # dev3 e025, dev4 g044: an order of events asks for their dates, not for a place
+        # ("the forum where…") nor for "the first"
+        (
+            "Which came first: the forum where Beijing unveiled its initiative, or the summit?",
+            "date",
+            "",
+        ),
+        ("Remets dans l'ordre : le sommet, le forum et les discussions de Genève.", "date", ""),
         # the first question word is the one asked (test q115)
         (
             "Which newspaper reported who would lead the US delegation to the Geneva talks?",
@@ -396,6 +407,7 @@ CLEVERLY = (
         ("Qui Londres a-t-il invité au sommet organisé à Bletchley Park ?", set(), {"hosted"}),
         ("La coopération doit être fondée sur quels principes ?", set(), set()),  # "based on"
         ("Who is the president of China?", set(), set()),  # a title, not a role verb
+        ("Which came first, the forum or the summit?", set(), set()),  # dates settle it
     ],
 )
 def test_the_role_a_question_asks(question: str, asked: set[str], stated: set[str]) -> None:
@@ -705,6 +717,46 @@ def test_the_country_a_question_names_is_no_place_in_it() -> None:
     assert fills(asked_slot(elsewhere), said, elsewhere)
 
 
+def test_a_city_is_not_the_country_the_question_names() -> None:
+    """Dev4 g063: "Beijing" stands for China in verification, but a question about what
+    China did there asks for the city: "à Beijing" answers it."""
+    question = (
+        "In which city was the Belt and Road Forum held where China rolled out its AI "
+        "governance initiative?"
+    )
+    said = "La Chine l'a lancée lors du 3e Forum de la Ceinture et la Route, tenu à Beijing."
+    span = answer_phrase(question, said, asked_slot(question))
+    assert span is not None and said[span[0] : span[1]] == "Beijing"
+    held = "Where in Beijing did the forum take place?"  # the question's own city
+    assert answer_phrase(held, said, asked_slot(held)) is None
+
+
+@pytest.mark.parametrize(
+    ("dates", "days"),
+    [
+        ("les 1er et 2 novembre", 2),
+        ("du 1er au 3 novembre", 3),
+        ("November 1-2", 2),
+        ("on 1 and 2 November", 2),
+        ("le 18 octobre", None),
+        ("les 2 et 1er novembre", None),
+    ],
+)
+def test_how_many_days_a_range_of_dates_covers(dates: str, days: int | None) -> None:
+    assert days_spanned(dates) == days
+
+
+def test_how_long_a_meeting_lasted_is_read_from_its_dates() -> None:
+    """Dev4 g011: "durait combien de jours ?" had no figure to answer it; its dates do."""
+    question = "Le sommet IA organisé par Londres durait combien de jours ?"
+    said = "La Grande-Bretagne réunira des experts les 1er et 2 novembre pour en discuter."
+    assert [said[s:e] for s, e in fillers(asked_slot(question), said, question)] == [
+        "les 1er et 2 novembre"
+    ]
+    other = "Combien d'experts la Grande-Bretagne réunira-t-elle ?"  # no days asked
+    assert not fillers(asked_slot(other), said, other)
+
+
 def test_where_figures_come_from_is_who_gives_them() -> None:
     """Dev3 e084: "D'où viennent les chiffres…" was answered "Beijing"; the figures'
     source is the name that reports them, however the sentence introduces it."""
@@ -793,3 +845,15 @@ def test_an_article_that_never_writes_the_named_person_answers_nothing_about_the
     assert found == {"summit": ["tarun chhabra"], "geneva": []}
     typo = names_written_elsewhere("C'est qui Tarun Chabra exactement ?", texts)
     assert typo == {"summit": [], "geneva": []}
+
+
+def test_another_countrys_delegation_is_not_the_asked_one() -> None:
+    """Dev4 g079, test q79 (unanswerable): "Qui dirigeait la délégation chinoise… ?" was
+    answered with the American delegation's leaders."""
+    question = "Qui dirigeait la délégation chinoise aux pourparlers de Genève ?"
+    american = "Selon le Washington Post, la délégation américaine sera dirigée par Seth Center."
+    assert about_another_body(question, american)
+    assert about_another_body("Who led the Chinese delegation in Geneva?", american)
+    chinese = "La délégation chinoise au sommet a appelé à la coopération."
+    assert not about_another_body(question, chinese)
+    assert not about_another_body("Qui dirigeait les pourparlers de Genève ?", american)

@@ -4,7 +4,14 @@ import json
 from pathlib import Path
 
 from rag.answer import Assistant
-from rag.verify import Source, check_claim, check_draft, names, numbers, parse_citations
+from rag.verify import (
+    Source,
+    check_claim,
+    check_draft,
+    names,
+    numbers,
+    parse_citations,
+)
 
 PAIRS = Path(__file__).resolve().parent.parent / "eval" / "support_pairs.jsonl"
 
@@ -361,15 +368,18 @@ def test_names_the_source_ties_to_another_country(assistant: Assistant) -> None:
     assert "another country" not in right.reason
 
 
+CLSA = (
+    "La Chine compte désormais au moins 130 grands modèles linguistiques lancés par des "
+    "sociétés dont Alibaba et Tencent, représentant 40 % du total mondial et juste "
+    "derrière les 50 % des États-Unis, selon la société de courtage CLSA."
+)
+
+
 def test_a_figure_the_source_gives_to_another_country(assistant: Assistant) -> None:
     """Test q107 and q12: the model gave the United States China's 40 %; the extract
     gives them 50 %, and China 40 %."""
     embedder = assistant.retriever().embedder
-    extract = (
-        "La Chine compte désormais au moins 130 grands modèles linguistiques lancés par des "
-        "sociétés dont Alibaba et Tencent, représentant 40 % du total mondial et juste "
-        "derrière les 50 % des États-Unis, selon la société de courtage CLSA."
-    )
+    extract = CLSA
     claims = {
         "The United States accounts for 40% of the world's large language models.": False,
         "Les États-Unis représentent 40 % du total mondial des grands modèles.": False,
@@ -383,3 +393,69 @@ def test_a_figure_the_source_gives_to_another_country(assistant: Assistant) -> N
     alone = "La Chine compte 130 modèles, contre 100 l'an dernier."
     support, _ = check_claim("China had 100 models last year.", [alone], embedder, 0.5, 0.5)
     assert "another" not in support.reason
+
+
+def test_two_countries_ranked_the_other_way(assistant: Assistant) -> None:
+    """dev4 g073 and dev3 e065: "China leads…, ahead of the US" and "The US is just behind
+    China" were shown as verified answers; the extract puts China "juste derrière" the
+    United States."""
+    embedder = assistant.retriever().embedder
+    extract = CLSA
+    claims = {
+        "Yes, China leads the world in large language models with 40%, ahead of the US.": False,
+        "The US is just behind China in terms of large language models worldwide.": False,
+        "China has 40% of the world's large language models, just behind the United States.": (
+            True
+        ),
+        "La Chine est juste derrière les États-Unis, avec 40 % du total mondial.": True,
+        "The US is ahead of China, with 50% of the world's large language models.": True,
+    }
+    for claim, right in claims.items():
+        support, _ = check_claim(claim, [extract], embedder, 0.7, 0.7)
+        assert ("other way" not in support.reason) == right, (claim, support)
+
+
+def test_a_claim_about_another_event(assistant: Assistant) -> None:
+    """Test q63: "Le sommet … se tient à Genève" cited to the sentence on the Geneva talks
+    was shown as a verified answer; a sentence that names the summit supports it."""
+    embedder = assistant.retriever().embedder
+    talks = (
+        "Ces discussions, qui ont eu lieu à Genève, en Suisse, constituent un rare exemple de "
+        "coopération entre les deux puissances mondiales."
+    )
+    claim = "Le sommet sur la sécurité se tient à Genève, en Suisse."
+    support, _ = check_claim(claim, [talks], embedder, 0.7, 0.7)
+    assert not support.supported and "another event: talks" in support.reason
+    summit = (
+        "Wu Zhaohui a prononcé une allocution mercredi lors de la séance plénière qui a ouvert "
+        "le sommet. La délégation chinoise a ensuite participé à des discussions sur la "
+        "sécurité de l'IA."
+    )
+    claim = "At the summit, the Chinese delegation took part in discussions on AI safety."
+    support, _ = check_claim(claim, [summit], embedder, 0.7, 0.7)
+    assert "another event" not in support.reason
+
+
+def test_one_country_under_two_names(assistant: Assistant) -> None:
+    """Test q45: the answer said "au Royaume-Uni" where its extract says "en
+    Grande-Bretagne", and was refused as naming a place not in the source."""
+    embedder = assistant.retriever().embedder
+    extract = (
+        "La Chine enverra Wu Zhaohui, vice-ministre des Sciences et de la Technologie, à un "
+        "sommet mondial sur l'intelligence artificielle cette semaine en Grande-Bretagne."
+    )
+    claim = "Wu Zhaohui représente la Chine au sommet sur l'IA au Royaume-Uni."
+    support, _ = check_claim(claim, [extract], embedder, 0.7, 0.7)
+    assert "name not in source" not in support.reason
+    moved, _ = check_claim(claim.replace("Royaume-Uni", "Japon"), [extract], embedder, 0.7, 0.7)
+    assert not moved.supported and "japon" in moved.reason
+
+
+def test_a_number_of_days_from_a_range_of_dates(assistant: Assistant) -> None:
+    """Dev4 g011: "two days" is what "les 1er et 2 novembre" covers; three is not."""
+    embedder = assistant.retriever().embedder
+    extract = "La Grande-Bretagne réunira des experts les 1er et 2 novembre pour en discuter."
+    two, _ = check_claim("Le sommet durera deux jours.", [extract], embedder, 0.5, 0.5)
+    assert "number not in source" not in two.reason
+    three, _ = check_claim("Le sommet durera trois jours.", [extract], embedder, 0.5, 0.5)
+    assert not three.supported and "number not in source" in three.reason
