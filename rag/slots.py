@@ -1067,10 +1067,11 @@ def places(text: str, question: str) -> list[tuple[int, int]]:
     asked_in = {country for *_, country in countries}  # "where in the UK"
     # a city is not its country: "Beijing" answers "where… China rolled out" (dev4 g063)
     # although it stands for China elsewhere
+    held = question
     for start, end, _ in sorted(countries, reverse=True):
-        question = question[:start] + " " + question[end:]
+        held = held[:start] + " " + held[end:]
     found = []
-    for s, e in names(text, question):
+    for s, e in names(text, held):
         first = fold(text[s:e].split()[0]).strip("’'-.")
         if first in _NOT_A_PERSON or first.split("-")[0] in _NOT_A_PERSON:
             continue
@@ -1292,23 +1293,27 @@ _DAYS_ASKED = re.compile(
 )
 
 
+def _days(m: re.Match[str]) -> int | None:
+    """How many days a matched range of dates covers; None when it runs backwards or
+    past a month."""
+    first, last = (int(d) for d in m.groups() if d is not None)
+    return last - first + 1 if 0 < last - first < 31 else None
+
+
 def _day_ranges(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _DAY_RANGE.finditer(text) if days_spanned(m.group(0))]
+    return [m.span() for m in _DAY_RANGE.finditer(text) if _days(m)]
 
 
 def days_spanned(phrase: str) -> int | None:
     """How many days a range of dates covers ("les 1er et 2 novembre": 2)."""
     m = _DAY_RANGE.fullmatch(phrase.strip())
-    if m is None:
-        return None
-    first, last = (int(d) for d in m.groups() if d is not None)
-    return last - first + 1 if 0 < last - first < 31 else None
+    return _days(m) if m else None
 
 
 def day_counts(text: str) -> set[str]:
     """How many days each range of dates in `text` covers: "les 1er et 2 novembre"
     backs "two days"."""
-    return {str(days_spanned(text[s:e])) for s, e in _day_ranges(text)}
+    return {str(days) for m in _DAY_RANGE.finditer(text) if (days := _days(m))}
 
 
 def list_size(phrase: str) -> int | None:
@@ -1430,10 +1435,11 @@ _EVENTS = {
 }
 
 
-def events(text: str) -> set[str]:
+@lru_cache(maxsize=1024)  # an article is read once per question, not once per sentence
+def events(text: str) -> frozenset[str]:
     """The kinds of event `text` names (summit, talks, forum, conference)."""
     folded = fold(text)
-    return {kind for kind, pattern in _EVENTS.items() if pattern.search(folded)}
+    return frozenset(kind for kind, pattern in _EVENTS.items() if pattern.search(folded))
 
 
 def another_event(claim: str, source: str) -> str:
@@ -1454,12 +1460,13 @@ _BODY_BEFORE_COUNTRY = re.compile(rf"\b{_BODY}\s+(?:\w+\s+)?$")  # "la délégat
 _BODY_AFTER_COUNTRY = re.compile(rf"\s+{_BODY}\b")  # "the Chinese delegation"
 
 
-def _bodies(text: str) -> set[tuple[str, str]]:
+@lru_cache(maxsize=256)  # the question's, once for all its sentences
+def _bodies(text: str) -> frozenset[tuple[str, str]]:
     """(body, country) pairs: the country word right after a French body or right
     before an English one."""
     folded = fold(text)
     if len(folded) != len(text):
-        return set()
+        return frozenset()
     found = set()
     for start, end, key in nation_words(text, folded):
         for m in (
@@ -1468,14 +1475,17 @@ def _bodies(text: str) -> set[tuple[str, str]]:
         ):
             if m:
                 found.add((stem(m.group(1)), key))
-    return found
+    return frozenset(found)
 
 
 def about_another_body(question: str, sentence: str) -> bool:
     """Whether the sentence speaks of the same kind of body as the question but of
     another country's only ("la délégation américaine sera dirigée par Seth Center"
     for "Qui dirigeait la délégation chinoise… ?": dev4 g079, test q79)."""
-    asked, said = _bodies(question), _bodies(sentence)
+    asked = _bodies(question)
+    if not asked:
+        return False
+    said = _bodies(sentence)
     same_kind = {body for body, _ in asked} & {body for body, _ in said}
     return bool(same_kind) and not asked & said
 
@@ -1485,6 +1495,8 @@ def about_another_event(question: str, sentence: str, article: str) -> bool:
     own words, or, when it names none, by its article's, which never names the
     question's ("la délégation américaine sera dirigée par Seth Center", in the story of
     the Geneva talks, names no one at the summit)."""
+    if not events(question):
+        return False
     return bool(another_event(question, sentence if events(sentence) else article))
 
 
