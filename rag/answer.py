@@ -55,6 +55,7 @@ from rag.extractive import (
 from rag.filters import what_there_is
 from rag.generate import Generator, get_generator
 from rag.model_queue import MODEL_QUEUE
+from rag.premise import Correction, contradicted
 from rag.prompts import (
     LANGUAGES,
     answer_messages,
@@ -71,6 +72,7 @@ from rag.slots import (
     Slot,
     about_another_body,
     about_another_event,
+    absent_names,
     asked_slot,
     asks_latest,
     asks_unnamed,
@@ -148,6 +150,8 @@ class Retrieved:
     candidates: tuple[ScoredSentence, ...]  # those that fill the slot, best first
     seconds: float
     texts: Mapping[str, str] = field(default_factory=dict)  # each retrieved article's text
+    # a best sentence about the question's subject gives another place, date or count
+    correction: Correction | None = None
 
     @property
     def evidence_score(self) -> float | None:
@@ -225,6 +229,7 @@ def retrieve(
     )
     if asks_latest(question):  # "the latest figure": from the most recent article
         candidates = from_latest(candidates, retriever.store.documents, s.answer_threshold)
+    texts = {h.chunk.doc_id: documents[h.chunk.doc_id].text for h in hits}
     return Retrieved(
         question,
         reply_language(message or question),
@@ -233,7 +238,8 @@ def retrieve(
         tuple(scored),
         candidates,
         time.perf_counter() - started,
-        {h.chunk.doc_id: retriever.store.documents[h.chunk.doc_id].text for h in hits},
+        texts,
+        contradicted(question, scored, texts, s.answer_threshold),
     )
 
 
@@ -434,6 +440,14 @@ def prefer_judged(r: Retrieved, instant: Instant, judged: tuple[float, ...]) -> 
     x = max(leaning, key=lambda pair: pair[0])[1]
     if left_out(r.question, f"{x.context} {x.text} {lead(r.texts, x)}"):
         return instant
+    # nor from a sentence about someone else: dev4 g045, "La visite de James Cleverly à
+    # Pékin, c'était à quel moment ?" got Tony Blair's "au début du mois" (0.51) over
+    # "James Cleverly en août" (0.42)
+    shown = instant.parts[0][0]
+    if len(absent_names(r.question, f"{x.context} {x.text}")) > len(
+        absent_names(r.question, f"{shown.context} {shown.text}")
+    ):
+        return instant
     span = None if r.slot.two_part else answer_phrase(r.question, x.text, r.slot)
     return replace(instant, parts=((x, span),))
 
@@ -519,6 +533,7 @@ def verify(
 
 def decide(signals: Signals, settings: Settings) -> str:
     """'refuse', 'unknown' (say which of the question's names no article mentions),
+    'correct' (say what the articles give instead of the question's place, date, count),
     'missing' (say what the articles do and do not say), 'model' (the
     verified model answer; before the model has written, 'go on and ask it') or
     'extractive' (the instant answer). Called at each stage with the signals so far."""
@@ -528,6 +543,8 @@ def decide(signals: Signals, settings: Settings) -> str:
         return "unknown"
     if signals.evidence_score is None or signals.evidence_score < threshold:
         return "refuse"
+    if signals.corrects_premise:  # the articles say otherwise than the question assumes
+        return "correct"
     if signals.slot_candidates == 0:  # no sentence holds what the question asks for
         return "missing"
     if extractive:  # the evidence score is the only signal
@@ -758,6 +775,7 @@ class Assistant:
             slot_candidates=len(r.candidates),
             first_fills=instant is not None and strong,
             versions=len(instant.versions) if instant else 0,
+            corrects_premise=r.correction is not None,
         )
         timings = Timings(retrieval_ms=r.seconds * 1000, rewrite_s=rewrite_s or None)
         choice = decide(signals, s)
@@ -945,6 +963,8 @@ class Assistant:
         the instant answer."""
         if choice == "unknown":
             body = self._unknown(frame, signals.unknown_names)
+        elif choice == "correct" and frame.retrieved.correction is not None:
+            body = self._correction(frame, frame.retrieved.correction)
         elif choice == "extractive" and instant is not None:
             body = self._extractive(frame, instant)
         elif choice in ("missing", "extractive"):
@@ -964,6 +984,22 @@ class Assistant:
         prompts_dir, lang = frame.settings.prompts_dir, frame.lang
         joined = message(prompts_dir, lang, "unknown_joiner").join(names)
         return self._refusal(frame, message(prompts_dir, lang, "unknown", names=joined))
+
+    def _correction(self, frame: _Frame, c: Correction) -> Answer:
+        """What the articles give instead of the question's place, date or count, and
+        the sentence that gives it."""
+        s, lang = frame.settings, frame.lang
+        said = places_and_dates_in_english(c.said) if lang == "en" else c.said
+        line = message(s.prompts_dir, lang, "premise", said=said, asked=c.premise.phrase)
+        citation = self._sentence_citation(1, c.sentence, s)
+        quote = f"« {citation.quote} »" if lang == "fr" else f"“{citation.quote}”"
+        return frame.body(
+            sentences=(AnswerSentence(line, (1,), True), AnswerSentence(quote, (1,), True)),
+            citations=(citation,),
+            refused=False,
+            mode="extractive",
+            notes=("the question's premise: the articles say otherwise",),
+        )
 
     def _missing(self, frame: _Frame) -> Answer:
         """What the articles do not give (the asked slot), with the closest passage

@@ -113,7 +113,7 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "date",
         _any(
             r"\b(?:when|quand|since when|depuis quand)\b",
-            r"\bà quel(?:le)?s? (?:dates?|périodes?|époques?)\b",  # dev4 g085
+            r"\bà quel(?:le)?s? (?:dates?|périodes?|époques?|moments?)\b",  # dev4 g085, k02
             _WHICH + r"(?:days?|dates?|months?|years?|jours?|mois|années?|an)\b",
             r"\ben quelle année\b|\bin what year\b",
             _ORDER_ASKED.pattern,
@@ -931,6 +931,22 @@ def _place_spellings() -> tuple[frozenset[str], ...]:
     return tuple(frozenset(_place_key(x) for x in line) for line in _place_lines())
 
 
+CITIES_MARK = "# Cities and sites"
+
+
+@cache
+def city_names() -> tuple[tuple[str, ...], ...]:
+    """Each listed city or site's spellings, French first (the lines of places.txt
+    after CITIES_MARK): where something takes place, unlike a country or a region."""
+    lines = PLACES_FILE.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(CITIES_MARK))
+    return tuple(
+        tuple(x.strip() for x in line.split("|") if x.strip())
+        for line in lines[start + 1 :]
+        if line.strip() and not line.startswith("#")
+    )
+
+
 @lru_cache(maxsize=256)
 def asked_places(question: str) -> frozenset[str]:
     """Every spelling of each listed place the question names ("Algiers": "Alger" too)."""
@@ -1520,7 +1536,7 @@ def negates(text: str) -> bool:
 def corrects_premise(text: str, question: str) -> bool:
     """A reply that denies what the question assumes and says what is so instead ("It
     was not in Paris: the talks took place in Geneva")."""
-    asked = _asked_prefixes(question)
+    asked = asked_prefixes(question)
     if not any(_denies(clause, asked) for clause in _NEGATED.findall(text)):
         return False  # a denial of something else: "n'a pas donné beaucoup de détails"
     shared = set(content_terms(text)) & asked_stems(question)  # about the question's subject
@@ -1535,7 +1551,7 @@ _NEGATED = re.compile(
 )
 
 
-def _asked_prefixes(question: str) -> set[str]:
+def asked_prefixes(question: str) -> set[str]:
     """The first four letters of the question's content words, in either language they
     meet: "inviter" for "invitation", "négociera" for "negotiate"."""
     asked = {w[:4] for w in words(question) if len(w) > 3 and w not in STOPWORDS}
@@ -1543,7 +1559,7 @@ def _asked_prefixes(question: str) -> set[str]:
 
 
 def _denies(clause: str, asked: set[str]) -> bool:
-    """Whether the denied words hold one the question asks about (`_asked_prefixes`)."""
+    """Whether the denied words hold one the question asks about (`asked_prefixes`)."""
     return any(w[:4] in asked for w in words(clause) if len(w) > 3 and w not in STOPWORDS)
 
 

@@ -122,6 +122,7 @@ class Signals:
     sentences_verified: int = 0
     versions: int = 0  # different fillers from different articles (2+: they disagree)
     unknown_names: tuple[str, ...] = ()  # names the question gives that no article holds
+    corrects_premise: bool = False  # the articles give another place, date or count
 
 
 @dataclass(frozen=True)

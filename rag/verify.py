@@ -34,11 +34,11 @@ from rag.chunking import split_sentences
 from rag.embed import Embedder
 from rag.slots import (
     NAME_RUN,
-    another_event,
     asked_nation,
     claimed_roles,
     country_named,
     day_counts,
+    events,
     is_place,
     listed_counts,
     nation_near,
@@ -243,11 +243,13 @@ def check_claim(
         return Support(
             False, best, f"the source ties them to another country: {', '.join(foreign)}"
         ), best_spans
-    # "the summit is held in Geneva" from "Ces discussions, qui ont eu lieu à Genève"
-    other_event = another_event(claim, " ".join(passages))
-    if other_event:
+    # every event the claim names is one its source speaks of: not "the summit is held in
+    # Geneva" from "Ces discussions, qui ont eu lieu à Genève", nor "Les pourparlers
+    # officiels ont déclaré que Wu Zhaohui… sera envoyé à un sommet" (dev3 e077)
+    claimed, sourced = events(claim), events(" ".join(passages))
+    if sourced and claimed - sourced:
         return Support(
-            False, best, f"the source speaks of another event: {other_event}"
+            False, best, f"the source speaks of another event: {', '.join(sorted(sourced))}"
         ), best_spans
     misplaced = _figures_of_another(claim, passages)
     if misplaced:  # "the United States … 40%" from "40 % … juste derrière les 50 % des États-Unis"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Assistant
+from rag.answer import Assistant, retrieve
 from rag.errors import QuestionError
 from rag.types import Answer, AnswerSentence, Citation
 
@@ -135,3 +135,44 @@ def test_how_many_days_is_counted_from_the_dates(assistant: Assistant) -> None:
     answer = assistant.ask("Le sommet IA organisé par Londres durait combien de jours ?")
     assert not answer.refused and "2 jours (les 1er et 2 novembre)" in answer.text
     _assert_citations_exact(assistant, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        # dev3 e001 and dev4 g042 were refused, or answered with a reason for a trip
+        # that did not take place then, and a speech that was not given there
+        ("Why did James Cleverly travel to Beijing in October?", "August, not October"),
+        ("Li Qiang a ouvert la WAIC à Pékin, c'est bien ça ?", "Shanghai, et non Pékin"),
+        (  # dev4 g050: a count of years
+            "Cleverly était le premier chef de la diplomatie britannique à se rendre en Chine"
+            " depuis dix ans ?",
+            "cinq ans, et non dix ans",
+        ),
+    ],
+)
+def test_a_place_or_month_the_articles_contradict_is_corrected(
+    assistant: Assistant, question: str, said: str
+) -> None:
+    answer = assistant.ask(question)
+    assert not answer.refused and said in answer.text
+    _assert_citations_exact(assistant, answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # dev4 g002: "Tony Blair s'est rendu à Pékin" corrects no question that names Pékin
+        "Quelles administrations chinoises représentent Pékin face aux Américains à Genève ?",
+        # the article of the talks names Geneva: its "San Francisco" is another meeting's
+        "Where did the US and China hold their AI talks, in Geneva?",
+        "Le sommet britannique sur l'IA a-t-il eu lieu en novembre ?",
+        # the forum "qui s'est tenu à Beijing" names nobody the question names
+        "Quelle université chinoise a envoyé des délégués aux discussions secrètes à Genève ?",
+    ],
+)
+def test_a_premise_the_articles_do_not_contradict_stands(
+    assistant: Assistant, question: str
+) -> None:
+    r = retrieve(question, assistant.retriever(), assistant.settings)
+    assert r.correction is None

@@ -15,8 +15,9 @@ from eval.metrics import (
     refusal_scores,
 )
 from eval.tune import replay, search
-from rag.config import Settings
+from rag.config import SAMPLE_CORPUS, Settings
 from rag.errors import RagError
+from rag.text import words
 from ui.cli import main as rag_main
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl"
@@ -73,6 +74,22 @@ def test_our_question_set_is_valid() -> None:
     types = {q.type for q in questions}
     assert {"multi-article", "unanswerable", "false-premise", "cross-lingual"} <= types
     assert check_questions([str(QUESTIONS)]) == 0  # every evidence string is verbatim
+
+
+def test_held_out_questions_copy_no_four_words_of_an_article() -> None:
+    """blind and blind2 are paraphrased: a question that copies the article's words
+    would measure word overlap, not understanding."""
+    articles = [words(p.read_text(encoding="utf-8")) for p in SAMPLE_CORPUS.glob("*.txt")]
+    runs = {tuple(a[i : i + 4]) for a in articles for i in range(len(a) - 3)}
+    held_out = [q for q in load_questions(QUESTIONS) if q.split in ("blind", "blind2")]
+    assert len(held_out) >= 200
+    copied = [
+        q.id
+        for q in held_out
+        for w in [words(q.question)]
+        if any(tuple(w[i : i + 4]) in runs for i in range(len(w) - 3))
+    ]
+    assert copied == []
 
 
 def test_malformed_question_file(tmp_path: Path) -> None:

@@ -281,6 +281,11 @@ def test_decide_is_the_one_refusal_rule() -> None:
     assert decide(replace(strong, sentence_yes=(0.1,)), s) == "refuse"  # verified, still refused
     # a name no article mentions: say so, whatever the evidence for the rest
     assert decide(replace(strong, unknown_names=("Elon Musk",)), s) == "unknown"
+    # the articles give another place or date than the question: say so, before any judge
+    corrected = Signals(evidence_score=0.9, slot_candidates=0, corrects_premise=True)
+    assert decide(corrected, s) == "correct"
+    assert decide(corrected, s.replace(mode="extractive")) == "correct"
+    assert decide(replace(corrected, evidence_score=0.7), s) == "refuse"
     written = Signals(
         evidence_score=0.9, sentence_yes=(0.9,), model_refused=False, sentences_written=1
     )
@@ -389,6 +394,25 @@ def test_the_phrase_comes_from_the_sentence_the_model_leans_to(
     assert len(found) == reads
     x, span = prefer_judged(r, instant, found).parts[0]
     assert span is not None and x.text[span[0] : span[1]] == shown
+
+
+def test_the_phrase_never_comes_from_a_sentence_about_someone_else(
+    assistant: Assistant,
+) -> None:
+    """Dev4 g045: the model leant to Tony Blair's visit ("au début du mois", 0.51) over
+    the sentence that names James Cleverly, whose visit was asked about (0.42)."""
+    s = assistant.settings
+    r = retrieve(
+        "La visite de James Cleverly à Pékin, c'était à quel moment ?", assistant.retriever(), s
+    )
+    instant = instant_answer(r, s)
+    assert instant is not None
+    first, span = instant.parts[0]
+    assert span is not None and first.text[span[0] : span[1]] == "en août"
+    judge = JudgeByWords({"James Cleverly": 0.42, "Tony Blair": 0.51}, otherwise=0.1)
+    found = judge_sentences(judge, r, s)  # type: ignore[arg-type]
+    x, span = prefer_judged(r, instant, found).parts[0]
+    assert span is not None and x.text[span[0] : span[1]] == "en août"
 
 
 def test_the_instant_answers_own_sentence_is_read_before_the_judges_settle(

@@ -87,6 +87,7 @@ from rag.text import stem, words
         ("Quel jour précis Li Qiang a-t-il prononcé son discours ?", "date", "day"),  # d54
         ("En quels mois de 2023 les rassemblements ont-ils eu lieu ?", "date", "month"),
         ("À quelles périodes ont eu lieu les réunions secrètes ?", "date", ""),  # dev4 g085
+        ("Tony Blair est passé par Pékin à quel moment ?", "date", ""),  # dev4 g009
         ("Where did the US and China hold their AI talks?", "place", ""),
         ("Dans quelle ville des discussions sino-américaines ont-elles eu lieu ?", "place", ""),
         ("What was the venue of the UK's AI safety summit?", "place", ""),  # dev4 g025

@@ -434,6 +434,17 @@ def test_a_claim_about_another_event(assistant: Assistant) -> None:
     claim = "At the summit, the Chinese delegation took part in discussions on AI safety."
     support, _ = check_claim(claim, [summit], embedder, 0.7, 0.7)
     assert "another event" not in support.reason
+    # dev3 e077: the talks "declared" what the story of the summit says
+    summit_only = (
+        "La Chine enverra Wu Zhaohui, vice-ministre des Sciences et de la Technologie, à un "
+        "sommet mondial sur l'intelligence artificielle cette semaine en Grande-Bretagne."
+    )
+    claim = (
+        "Les pourparlers officiels ont déclaré que Wu Zhaohui sera envoyé à un sommet mondial "
+        "sur l'intelligence artificielle cette semaine en Grande-Bretagne."
+    )
+    support, _ = check_claim(claim, [summit_only], embedder, 0.7, 0.7)
+    assert not support.supported and "another event: summit" in support.reason
 
 
 def test_one_country_under_two_names(assistant: Assistant) -> None:

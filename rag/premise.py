@@ -1,0 +1,193 @@
+"""What a question takes for granted, and the sentence that says otherwise.
+
+"Why did James Cleverly travel to Beijing in October?" takes a trip in October for
+granted; the article that tells of the trip dates it in August and never says October.
+An editor answers with that sentence ("The articles say August, not October"), not
+with a reason for a trip that did not take place then. Read here: where something
+took place (a city after "à", "in", "to"…), a month, a year, a count of years, days,
+countries… ("depuis dix ans" against "en cinq ans")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from rag.extractive import ScoredSentence
+from rag.slots import asked_prefixes, city_names, country_named, is_place, subject_names
+from rag.text import COUNT_WORDS, MONTHS_EN, MONTHS_FR, STOPWORDS, UNIT_WORDS, fold, stem, words
+
+READ = 5  # the best sentences: the question's subject is told there, or nowhere
+SHARED = 2  # words of the question's subject a sentence must share to be about it
+
+
+Key = int | str | tuple[int, str]
+
+
+@dataclass(frozen=True)
+class Premise:
+    kind: str  # "place", "month", "year" or "count"
+    phrase: str  # as the question writes it
+    key: Key  # which place (index in city_names), month (0-11), year, or count and unit
+
+
+@dataclass(frozen=True)
+class Correction:
+    premise: Premise
+    sentence: ScoredSentence
+    said: str  # what the sentence gives instead, as the article writes it
+
+
+def premises(question: str) -> list[Premise]:
+    """The places where, months, years and counts a question states."""
+    found = [Premise("place", phrase, key) for key, phrase in _places_at(question)]
+    found += [Premise("month", phrase, key) for key, phrase in _months(question)]
+    found += [Premise("year", y, y) for y in _YEAR.findall(question)]
+    found += [Premise("count", phrase, key) for key, phrase in _counts(question)]
+    return found
+
+
+def contradicted(
+    question: str, scored: Sequence[ScoredSentence], articles: Mapping[str, str], bar: float
+) -> Correction | None:
+    """The first of the best sentences (clearing `bar`) that is about what the question
+    is about (names someone or something it names, and shares two of its words) and
+    gives another place, month, year or count than the question, in an article that
+    never names the question's one ("à Shanghai" for "à Pékin", "en août" for "in
+    October"). An article that names it anywhere leaves the premise standing: it may be
+    another event's ("à San Francisco" beside the Geneva talks)."""
+    stated = premises(question)
+    if not stated:
+        return None
+    # whom or what the question is about, by name: a sentence that names none of them
+    # tells of something else (blind b048: "La délégation chinoise a fait la promotion
+    # de l'Initiative… lancée lors du 3e Forum…, qui s'est tenu à Beijing" corrected
+    # "Which Chinese university sent delegates to the confidential talks in Geneva?")
+    subjects = [n for n in subject_names(question, articles.values()) if _names_someone(n)]
+    if not subjects:
+        return None
+    # what the question is about, without its places and dates
+    asked = asked_prefixes(question) - {w[:4] for p in stated for w in words(p.phrase)}
+    named = {p.key for p in stated} | {key for key, _, _ in _cities(question)}
+    settled: set[Premise] = set()
+    for x in scored[:READ]:
+        if x.score < bar:
+            continue
+        said = f"{x.context} {x.text}"
+        article = articles.get(x.hit.chunk.doc_id, said)
+        if not any(_written(name, said) for name in subjects):
+            continue
+        for p in stated:
+            given = _found(p.kind, x.text)
+            if p in settled or not given or len(_prefixes(said) & asked) < SHARED:
+                continue
+            settled.add(p)  # the best sentence about it that gives one settles it
+            # "à Pékin" corrects no question that names Pékin ("représentent Pékin à Genève")
+            other = next((phrase for key, phrase in given if key not in named), None)
+            if other is not None and not _named(p, article):
+                return Correction(p, x, other)
+    return None
+
+
+def _names_someone(name: str) -> bool:
+    """A person, a body or an event: not a place, a nationality, a month, "AI"/"IA"."""
+    return not (
+        is_place(name)
+        or country_named(name)
+        or _months(name)
+        or all(w in _NOBODY or w in STOPWORDS for w in words(name))
+    )
+
+
+_NOBODY = {"ai", "ia"}
+
+
+def _written(name: str, text: str) -> bool:
+    """Whether `text` writes most words of `name` ("Conférence mondiale sur
+    l'intelligence artificielle" for "World Artificial Intelligence Conference")."""
+    stems = {stem(w) for w in words(text)}
+    kept = [stem(w) for w in words(name) if w not in STOPWORDS]
+    return bool(kept) and 3 * sum(w in stems for w in kept) >= 2 * len(kept)
+
+
+def _prefixes(text: str) -> set[str]:
+    return {w[:4] for w in words(text) if len(w) > 3 and w not in STOPWORDS}
+
+
+def _found(kind: str, text: str) -> list[tuple[Key, str]]:
+    if kind == "place":
+        return _places_at(text)
+    if kind == "month":
+        return _months(text)
+    if kind == "count":
+        return _counts(text)
+    return [(y, y) for y in _YEAR.findall(text)]
+
+
+def _named(p: Premise, text: str) -> bool:
+    """Whether `text` names the premise's place (where or not), month, year or count."""
+    if p.kind == "place":
+        return any(key == p.key for key, _, _ in _cities(text))
+    return any(key == p.key for key, _ in _found(p.kind, text))
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_MONTH = re.compile(rf"(?<!\w)(?:{'|'.join(MONTHS_FR + MONTHS_EN)})(?!\w)", re.IGNORECASE)
+_MONTHS_FOLDED = [fold(m) for m in MONTHS_FR]
+
+
+def _months(text: str) -> list[tuple[Key, str]]:
+    """(month 0-11, as written): French in any case, English capitalised only ("may")."""
+    found: list[tuple[Key, str]] = []
+    for m in _MONTH.finditer(text):
+        word = m.group(0)
+        if fold(word) in _MONTHS_FOLDED:
+            found.append((_MONTHS_FOLDED.index(fold(word)), word))
+        elif word[0].isupper():
+            found.append((MONTHS_EN.index(word.lower()), word))
+    return found
+
+
+@cache
+def _city_pattern() -> re.Pattern[str]:
+    spellings = sorted({fold(s) for line in city_names() for s in line}, key=len, reverse=True)
+    alternation = "|".join(re.escape(s) for s in spellings)
+    return re.compile(rf"(?<!\w)(?:(a|au|in|to|at|dans|vers) )?({alternation})(?!\w)")
+
+
+def _cities(text: str) -> list[tuple[int, str, bool]]:
+    """(index in city_names, as written, whether named as where something is: "à
+    Pékin", "in Beijing", not "Pékin réclame…") of each listed city `text` names."""
+    folded = fold(text)
+    same_length = len(folded) == len(text)
+    found = []
+    for m in _city_pattern().finditer(folded):
+        key = next(i for i, line in enumerate(city_names()) if m.group(2) in map(fold, line))
+        phrase = text[m.start(2) : m.end(2)] if same_length else city_names()[key][0]
+        found.append((key, phrase, m.group(1) is not None))
+    return found
+
+
+def _places_at(text: str) -> list[tuple[Key, str]]:
+    return [(key, phrase) for key, phrase, at in _cities(text) if at]
+
+
+# a count and what it counts, in either language: "dix ans", "5 years", "trois pays"
+_UNIT = {fold(fr): en for fr, en in UNIT_WORDS.items()} | {en: en for en in UNIT_WORDS.values()}
+_UNIT |= {en[:-1]: en for en in UNIT_WORDS.values() if en.endswith("s")}  # "1 year"
+_COUNT = re.compile(
+    rf"(?<!\w)(\d{{1,3}}|{'|'.join(COUNT_WORDS)}) ({'|'.join(map(re.escape, _UNIT))})(?!\w)"
+)
+
+
+def _counts(text: str) -> list[tuple[Key, str]]:
+    """((count, unit in English), as written) of each count of something `text` gives."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        return []
+    return [
+        ((int(n) if n.isdigit() else COUNT_WORDS[n], _UNIT[unit]), text[m.start() : m.end()])
+        for m in _COUNT.finditer(folded)
+        for n, unit in [m.groups()]
+    ]
