@@ -71,6 +71,17 @@ def start_server(index_dir: Path, mode: str, log: Path) -> tuple[subprocess.Pope
     raise RuntimeError(f"the server did not start: {log.read_text('utf-8', 'replace')[-2000:]}")
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    """Ask a server started here to stop; kill it if it has not within 20 s (a loaded
+    machine can hold Gradio's shutdown longer)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
+
+
 def start_generator_server(model: Path, log: Path) -> tuple[subprocess.Popen, str]:
     """llama.cpp's own OpenAI-compatible server (`python -m llama_cpp.server`) for a GGUF,
     on a free port of 127.0.0.1: a stand-in for a generator on another machine."""
@@ -230,8 +241,7 @@ def run(
             rows = [load_level(url, n, mode, proc.pid, door) for mode in modes for n in users]
             peak = _memory_mb(proc.pid, "VmHWM")
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop_server(proc)
     return {"levels": rows, "server_peak_rss_mb": peak, "cpu": cpu()}
 
 

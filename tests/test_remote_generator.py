@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.bench_serve import start_generator_server
+from eval.bench_serve import start_generator_server, stop_server
 from rag.answer import Assistant
 from rag.config import Settings
 from rag.errors import ModelError
@@ -29,8 +29,7 @@ def generator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except RuntimeError as exc:
         pytest.fail(str(exc))
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop_server(proc)
 
 
 def test_the_remote_judge_reads_as_the_local_one(sample_settings: Settings, generator_url: str):

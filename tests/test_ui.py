@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eval.bench_serve import start_server
+from eval.bench_serve import start_server, stop_server
 from rag.config import Settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -25,8 +25,7 @@ def server(sample_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
     except RuntimeError as exc:
         pytest.fail(str(exc))
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop_server(proc)
 
 
 def _api_answer(client, question: str, *articles: str) -> str:
