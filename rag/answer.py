@@ -992,7 +992,7 @@ class Assistant:
         said = places_and_dates_in_english(c.said) if lang == "en" else c.said
         line = message(s.prompts_dir, lang, "premise", said=said, asked=c.premise.phrase)
         citation = self._sentence_citation(1, c.sentence, s)
-        quote = f"« {citation.quote} »" if lang == "fr" else f"“{citation.quote}”"
+        quote = quoted(citation.quote, lang)
         return frame.body(
             sentences=(AnswerSentence(line, (1,), True), AnswerSentence(quote, (1,), True)),
             citations=(citation,),
@@ -1084,7 +1084,7 @@ class Assistant:
                 elif days:  # "2 jours (les 1er et 2 novembre)"
                     text = message(s.prompts_dir, frame.lang, "days", n=days, dates=text)
             else:
-                text = f"« {citation.quote} »" if frame.lang == "fr" else f"“{citation.quote}”"
+                text = quoted(citation.quote, frame.lang)
             sentences.append(AnswerSentence(text, (n,), True))
             citations.append(citation)
         return frame.body(
@@ -1199,6 +1199,11 @@ class _Frame:
             )
             for c in planned_citations(body.citations)
         )
+
+
+def quoted(text: str, lang: str) -> str:
+    """A source's words between the quotation marks of the reply's language."""
+    return f"« {text} »" if lang == "fr" else f"“{text}”"
 
 
 def source_label(outlet: str | None, date: str | None, lang: str, s: Settings) -> str:

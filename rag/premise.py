@@ -80,7 +80,7 @@ def contradicted(
             continue
         for p in stated:
             given = _found(p.kind, x.text)
-            if p in settled or not given or len(_prefixes(said) & asked) < SHARED:
+            if p in settled or not given or len(asked_prefixes(said) & asked) < SHARED:
                 continue
             settled.add(p)  # the best sentence about it that gives one settles it
             # "à Pékin" corrects no question that names Pékin ("représentent Pékin à Genève")
@@ -109,10 +109,6 @@ def _written(name: str, text: str) -> bool:
     stems = {stem(w) for w in words(text)}
     kept = [stem(w) for w in words(name) if w not in STOPWORDS]
     return bool(kept) and 3 * sum(w in stems for w in kept) >= 2 * len(kept)
-
-
-def _prefixes(text: str) -> set[str]:
-    return {w[:4] for w in words(text) if len(w) > 3 and w not in STOPWORDS}
 
 
 def _found(kind: str, text: str) -> list[tuple[Key, str]]:
@@ -150,10 +146,12 @@ def _months(text: str) -> list[tuple[Key, str]]:
 
 
 @cache
-def _city_pattern() -> re.Pattern[str]:
-    spellings = sorted({fold(s) for line in city_names() for s in line}, key=len, reverse=True)
-    alternation = "|".join(re.escape(s) for s in spellings)
-    return re.compile(rf"(?<!\w)(?:(a|au|in|to|at|dans|vers) )?({alternation})(?!\w)")
+def _city_spellings() -> tuple[re.Pattern[str], dict[str, int]]:
+    """A pattern finding any listed city (folded), and each folded spelling's city."""
+    index = {fold(s): i for i, line in enumerate(city_names()) for s in line}
+    alternation = "|".join(re.escape(s) for s in sorted(index, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?:(a|au|in|to|at|dans|vers) )?({alternation})(?!\w)")
+    return pattern, index
 
 
 def _cities(text: str) -> list[tuple[int, str, bool]]:
@@ -161,9 +159,10 @@ def _cities(text: str) -> list[tuple[int, str, bool]]:
     Pékin", "in Beijing", not "Pékin réclame…") of each listed city `text` names."""
     folded = fold(text)
     same_length = len(folded) == len(text)
+    pattern, index = _city_spellings()
     found = []
-    for m in _city_pattern().finditer(folded):
-        key = next(i for i, line in enumerate(city_names()) if m.group(2) in map(fold, line))
+    for m in pattern.finditer(folded):
+        key = index[m.group(2)]
         phrase = text[m.start(2) : m.end(2)] if same_length else city_names()[key][0]
         found.append((key, phrase, m.group(1) is not None))
     return found

@@ -1552,8 +1552,8 @@ _NEGATED = re.compile(
 
 
 def asked_prefixes(question: str) -> set[str]:
-    """The first four letters of the question's content words, in either language they
-    meet: "inviter" for "invitation", "négociera" for "negotiate"."""
+    """The first four letters of the question's (or a sentence's) content words, in
+    either language they meet: "inviter" for "invitation", "négociera" for "negotiate"."""
     asked = {w[:4] for w in words(question) if len(w) > 3 and w not in STOPWORDS}
     return asked - {w[:4] for w in _LIGHT}
 

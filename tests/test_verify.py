@@ -415,6 +415,13 @@ def test_two_countries_ranked_the_other_way(assistant: Assistant) -> None:
         assert ("other way" not in support.reason) == right, (claim, support)
 
 
+# the first sentence of the Reuters story (000): one event, one person, one country
+WU_SENT = (
+    "La Chine enverra Wu Zhaohui, vice-ministre des Sciences et de la Technologie, à un "
+    "sommet mondial sur l'intelligence artificielle cette semaine en Grande-Bretagne."
+)
+
+
 def test_a_claim_about_another_event(assistant: Assistant) -> None:
     """Test q63: "Le sommet … se tient à Genève" cited to the sentence on the Geneva talks
     was shown as a verified answer; a sentence that names the summit supports it."""
@@ -435,15 +442,11 @@ def test_a_claim_about_another_event(assistant: Assistant) -> None:
     support, _ = check_claim(claim, [summit], embedder, 0.7, 0.7)
     assert "another event" not in support.reason
     # dev3 e077: the talks "declared" what the story of the summit says
-    summit_only = (
-        "La Chine enverra Wu Zhaohui, vice-ministre des Sciences et de la Technologie, à un "
-        "sommet mondial sur l'intelligence artificielle cette semaine en Grande-Bretagne."
-    )
     claim = (
         "Les pourparlers officiels ont déclaré que Wu Zhaohui sera envoyé à un sommet mondial "
         "sur l'intelligence artificielle cette semaine en Grande-Bretagne."
     )
-    support, _ = check_claim(claim, [summit_only], embedder, 0.7, 0.7)
+    support, _ = check_claim(claim, [WU_SENT], embedder, 0.7, 0.7)
     assert not support.supported and "another event: summit" in support.reason
 
 
@@ -451,14 +454,10 @@ def test_one_country_under_two_names(assistant: Assistant) -> None:
     """Test q45: the answer said "au Royaume-Uni" where its extract says "en
     Grande-Bretagne", and was refused as naming a place not in the source."""
     embedder = assistant.retriever().embedder
-    extract = (
-        "La Chine enverra Wu Zhaohui, vice-ministre des Sciences et de la Technologie, à un "
-        "sommet mondial sur l'intelligence artificielle cette semaine en Grande-Bretagne."
-    )
     claim = "Wu Zhaohui représente la Chine au sommet sur l'IA au Royaume-Uni."
-    support, _ = check_claim(claim, [extract], embedder, 0.7, 0.7)
+    support, _ = check_claim(claim, [WU_SENT], embedder, 0.7, 0.7)
     assert "name not in source" not in support.reason
-    moved, _ = check_claim(claim.replace("Royaume-Uni", "Japon"), [extract], embedder, 0.7, 0.7)
+    moved, _ = check_claim(claim.replace("Royaume-Uni", "Japon"), [WU_SENT], embedder, 0.7, 0.7)
     assert not moved.supported and "japon" in moved.reason
 
 
