@@ -34,7 +34,7 @@ from typing import Any
 
 from rag import __version__
 from rag.config import Settings
-from rag.conversation import Ask, Turn, Understood, understand
+from rag.conversation import Ask, Turn, Understood, understand, without_context
 from rag.dates import asks_outcome, from_latest, planned_citations, written_before
 from rag.disagree import Version, by_source, distinct, versions
 from rag.embed import Embedder
@@ -142,7 +142,10 @@ def ask_yes_no(generator: Generator, messages: list[dict[str, str]], prompts_dir
 class Retrieved:
     """What retrieval found for one question, and which of it could answer."""
 
-    question: str
+    question: str  # as understood: what is searched, judged, written and checked
+    # without the turn a follow-up was read with: what is asked (the slot, which phrase
+    # of a sentence answers, what the question takes for granted)
+    asked: str
     lang: str
     slot: Slot
     hits: tuple[Hit, ...]
@@ -221,17 +224,24 @@ def retrieve(
     scored = score_sentences(
         question, passages, retriever.embedder, retriever.store.sentence_vector
     )
-    slot = asked_slot(message) if message else asked_slot(question)
+    # A follow-up read with the turn before it is searched with that turn, and a filler
+    # that turn gave is no answer; but the turn does not say what is asked: "…sur quel
+    # point un accord serait-il plus facile ? (…quand Chinois et Américains
+    # parleront…)" asks for no date (dev2 k25), and "Cleverly… à quel moment ?" is
+    # answered by the date beside Cleverly, not beside the turn's words (k02)
+    asked = without_context(question) if message else question
+    slot = asked_slot(message) if message else asked_slot(asked)
     if slot.kind == "open":
-        slot = asked_slot(question)
+        slot = asked_slot(asked)
     candidates = tuple(
         x for x in scored if could_answer(slot, question, x, documents[x.hit.chunk.doc_id].text)
     )
-    if asks_latest(question):  # "the latest figure": from the most recent article
+    if asks_latest(asked):  # "the latest figure": from the most recent article
         candidates = from_latest(candidates, retriever.store.documents, s.answer_threshold)
     texts = {h.chunk.doc_id: documents[h.chunk.doc_id].text for h in hits}
     return Retrieved(
         question,
+        asked,
         reply_language(message or question),
         slot,
         tuple(hits),
@@ -239,7 +249,7 @@ def retrieve(
         candidates,
         time.perf_counter() - started,
         texts,
-        contradicted(question, scored, texts, s.answer_threshold),
+        contradicted(asked, scored, texts, s.answer_threshold),
     )
 
 
@@ -285,11 +295,11 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
             left_out(r.question, f"{x.context} {x.text} {lead(r.texts, x)}")
             or unwritten.get(x.hit.chunk.doc_id)
         )
-        or corrects_premise(x.text, r.question)
+        or corrects_premise(x.text, r.asked)
     ]
     if not named:
         return None
-    best, span = best_answer(r.question, named)
+    best, span = best_answer(r.asked, named, r.slot, r.question)
     if r.slot.two_part:  # the phrase answers the first thing asked; the sentence may hold both
         span = None
     parts = [(best, span)]
@@ -300,7 +310,7 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
                 break
             if x.hit.chunk.doc_id in {p.hit.chunk.doc_id for p, _ in parts}:
                 continue
-            other = answer_phrase(r.question, x.text, r.slot)
+            other = answer_phrase(r.asked, x.text, r.slot, r.question)
             if other is not None and fold(x.text[other[0] : other[1]]) not in shown:
                 parts.append((x, other))
                 shown.add(fold(x.text[other[0] : other[1]]))
@@ -402,7 +412,7 @@ def confirm_versions(
         best: tuple[float, Version] | None = None
         tried = 0
         for x in [proposed.sentence, *(x for x in mine if x is not proposed.sentence)]:
-            span = answer_phrase(r.question, x.text, r.slot)
+            span = answer_phrase(r.asked, x.text, r.slot, r.question)
             if span is None or x.score < s.answer_threshold:
                 continue
             if tried == JUDGED_PER_ARTICLE:
@@ -448,7 +458,7 @@ def prefer_judged(r: Retrieved, instant: Instant, judged: tuple[float, ...]) -> 
         absent_names(r.question, f"{shown.context} {shown.text}")
     ):
         return instant
-    span = None if r.slot.two_part else answer_phrase(r.question, x.text, r.slot)
+    span = None if r.slot.two_part else answer_phrase(r.asked, x.text, r.slot, r.question)
     return replace(instant, parts=((x, span),))
 
 

@@ -78,13 +78,29 @@ _QUESTION_WORDS = {
 }
 
 
+# "Dans quel domaine les firmes chinoises essaient-elles…", "le sommet a-t-il…": the
+# inverted pronoun repeats the subject just before its verb (dev2 k16 had "elles" read
+# as the United States of the turn before)
+_NOUN_SUBJECT = re.compile(
+    r"\b(?:les|le|la|l['’]|leurs?|son|sa|ses)\s*[a-zà-ÿ][\w-]{2,}"
+    r"(?:\s+(?:s['’])?[a-zà-ÿ][\w-]*){1,3}$",
+    re.IGNORECASE,
+)
+
+
+def _without_repeated_subjects(text: str) -> str:
+    """`text` without the inverted pronouns that repeat a subject written before them."""
+    for m in reversed(list(_INVERTED.finditer(text))):
+        before = text[: m.start()]
+        if _NAME_BEFORE.search(before) or _NOUN_SUBJECT.search(before):
+            text = text[: m.start()] + text[m.end() :]
+    return text
+
+
 def points_back(message: str) -> bool:
     """A pronoun or a pointer ("he", "cette", "là-bas", "l'autre", "occupe-t-il")."""
-    text = _IMPERSONAL.sub(" ", message)
-    if _POINTERS.search(text):
-        return True
-    inverted = _INVERTED.search(text)
-    return bool(inverted and not _NAME_BEFORE.search(text[: inverted.start()]))
+    text = _without_repeated_subjects(_IMPERSONAL.sub(" ", message))
+    return bool(_POINTERS.search(text) or _INVERTED.search(text))
 
 
 # Pronouns that stand for a person or a body named before ("he", "elle"), as against
@@ -104,7 +120,7 @@ _TAKEN_UP = re.compile(r"\w[^,?]*,\s*(?:he|she|they|il|elle|ils|elles)\b", re.IG
 def points_to_someone(message: str) -> bool:
     """The message points back by personal pronouns only ("Where does he work?"), and
     not to words of its own."""
-    text = _IMPERSONAL.sub(" ", message)
+    text = _without_repeated_subjects(_IMPERSONAL.sub(" ", message))
     if _TAKEN_UP.search(text) or not _PERSONAL.search(text):
         return False
     return not _POINTERS.search(_PERSONAL.sub(" ", text))
@@ -207,7 +223,7 @@ _LAST_BRACKETS = re.compile(r"\s*\(([^()]*)\)\s*$")
 REFERENT_CHARS = 80  # of the previous answer, where its referent is named
 
 
-def _without_context(question: str) -> str:
+def without_context(question: str) -> str:
     """A question as understood, without the turn `with_context` read it with (an
     earlier question, or more words than a referent has); a referent, "Where does he
     work? (Liu Wei)", stays: it is what the question asks about."""
@@ -223,7 +239,7 @@ def with_context(message: str, turns: Sequence[Turn]) -> str:
     if not turns:
         return message
     last = turns[-1]
-    before = _without_context(last.question)  # not the context of the context
+    before = without_context(last.question)  # not the context of the context
     answer = last.answer
     if len(answer) > REFERENT_CHARS:  # whole words only
         answer = answer[:REFERENT_CHARS].rsplit(" ", 1)[0]

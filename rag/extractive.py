@@ -200,19 +200,22 @@ _LIST_JOIN = re.compile(r"^(?:, | et | and | ou | or |, et |, and |, ou |, or )$
 _APPOSITION_JOIN = re.compile(r"^, [^.;:!?]{3,160}?,? (?:et|and) $")
 
 
-def answer_phrase(question: str, sentence: str, slot: Slot | None = None) -> tuple[int, int] | None:
+def answer_phrase(
+    question: str, sentence: str, slot: Slot | None = None, given: str = ""
+) -> tuple[int, int] | None:
     """(start, end) of the words of `sentence` that fill the slot `question` asks for
     (a name, an organisation, a place, a date, a count), or None: for another kind of
-    question, or when the sentence holds no filler of the asked kind."""
+    question, or when the sentence holds no filler of the asked kind. `given`: the
+    question with the turn it was read with, whose phrases are no answer ("Et l'autre
+    journaliste, elle travaillait depuis quelle ville ? (… Laurie Chen… ? Beijing)":
+    not "Pékin", dev d16)."""
     slot = slot or asked_slot(question)
     if slot.kind not in PHRASE_KINDS:
         return None
-    if slot.kind in ("person", "organisation"):  # a name: a group noun is no phrase
-        found = asked_names(sentence, question, bodies=slot.kind == "organisation")
-    elif slot.kind == "place":
-        found = places(sentence, question)
-    else:
-        found = fillers(slot, sentence, question)
+    found = _phrases(question, sentence, slot)
+    if given and given != question:
+        new_to_the_turn = set(_phrases(given, sentence, slot))
+        found = [span for span in found if span in new_to_the_turn]
     if slot.kind == "count":  # a figure before a count in words
         found.sort(key=lambda span: not re.search(r"\d", sentence[span[0] : span[1]]))
     if slot.kind in ("person", "organisation"):
@@ -225,6 +228,15 @@ def answer_phrase(question: str, sentence: str, slot: Slot | None = None) -> tup
     while end > start and sentence[end - 1] in " ,.;:":
         end -= 1
     return start, end
+
+
+def _phrases(question: str, sentence: str, slot: Slot) -> list[tuple[int, int]]:
+    """Every phrase of `sentence` of the asked kind that the question does not hold."""
+    if slot.kind in ("person", "organisation"):  # a name: a group noun is no phrase
+        return asked_names(sentence, question, bodies=slot.kind == "organisation")
+    if slot.kind == "place":
+        return places(sentence, question)
+    return fillers(slot, sentence, question)
 
 
 def _names_first(sentence: str, runs: list[tuple[int, int]], person: bool) -> list[tuple[int, int]]:
@@ -386,18 +398,19 @@ def _near_question(sentence: str, span: tuple[int, int], question: str, window: 
 
 
 def best_answer(
-    question: str, scored: list[ScoredSentence]
+    question: str, scored: list[ScoredSentence], slot: Slot | None = None, given: str = ""
 ) -> tuple[ScoredSentence, tuple[int, int] | None]:
     """The sentence and phrase for the instant answer. Among sentences that score
     within `PHRASE_TIE_MARGIN` of the best, the one whose answer phrase stands
     closest to the question's words wins ("La Chine enverra Wu Zhaohui … à un
-    sommet" over "… la Chine … après la visite … de James Cleverly")."""
-    slot = asked_slot(question)
+    sommet" over "… la Chine … après la visite … de James Cleverly"). `given`: as for
+    `answer_phrase`."""
+    slot = slot or asked_slot(question)
     best, best_span, best_key = scored[0], None, (-1, 0.0)
     for s in scored:
         if s.rank_score < scored[0].rank_score - PHRASE_TIE_MARGIN:
             break
-        span = answer_phrase(question, s.text, slot)
+        span = answer_phrase(question, s.text, slot, given)
         if span is None:
             key = (0, s.rank_score)
         else:

@@ -37,6 +37,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -215,8 +216,12 @@ class LlamaCppGenerator:
             self._remember(tokens, cached)
 
     def yes_probability(self, messages: Messages, yes: str, no: str) -> float:
+        return _two_way_softmax(*self.first_token_logits(messages, (yes, no)))
+
+    def first_token_logits(self, messages: Messages, words: Sequence[str]) -> list[float]:
+        """The logit of each word's first token as the first token of the reply."""
         tokens = self._tokens(messages)
-        ids = [self.llm.tokenize(w.encode("utf-8"), add_bos=False)[0] for w in (yes, no)]
+        ids = [self.llm.tokenize(w.encode("utf-8"), add_bos=False)[0] for w in words]
         seen: list[float] = []
 
         def capture(_input_ids: Any, logits: Any) -> Any:
@@ -230,7 +235,7 @@ class LlamaCppGenerator:
             for _ in self.llm.generate(tokens, temp=0.0, logits_processor=[capture]):
                 break
             self._remember(tokens, cached)
-        return _two_way_softmax(seen[0], seen[1])
+        return seen
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False)) if text else 0

@@ -989,7 +989,7 @@ def left_out(question: str, text: str) -> list[str]:
     found = []
     for m in NAME_RUN.finditer(question):
         name = m.group(0)
-        if " " in name or _SENTENCE_START.search(question[: m.start()]) or name.isupper():
+        if " " in name or _opens(question, m.start(), name) or name.isupper():
             continue
         word = fold(name)
         if is_place(name) or _names_nobody(word) or word in STOPWORDS:
@@ -1031,9 +1031,18 @@ def _question_names(question: str) -> Iterator[tuple[int, str]]:
     for m in NAME_RUN.finditer(question):
         start, run = m.start(), m.group(0)
         first, _, rest = run.partition(" ")
-        if _SENTENCE_START.search(question[:start]) and (fold(first) in _OPENERS or not rest):
+        if _opens(question, start, first) and (fold(first) in _OPENERS or not rest):
             start, run = start + len(first) + 1, rest
         yield start, run
+
+
+def _opens(question: str, start: int, word: str) -> bool:
+    """Whether `word`, at `start`, opens a sentence: the question's own, or one written
+    in brackets after it when it is a question word (a follow-up read with the turn
+    before it, "… ? (Pourquoi dit-on…)": dev2 k02), not a name in brackets ("(Tencent)")."""
+    if _SENTENCE_START.search(question[:start]):
+        return True
+    return question[start - 1 : start] == "(" and fold(word) in _OPENERS
 
 
 def subject_names(question: str, texts: Iterable[str]) -> list[str]:

@@ -34,6 +34,7 @@ FIRST = Turn("Qui représente la Chine au sommet sur l'IA au Royaume-Uni ?", "Wu
         "What about Google DeepMind?",
         "Et l'autre journaliste, elle travaillait depuis quelle ville ?",
         "Ça représente combien de brevets, concrètement ?",  # dev2 k13
+        "Pourquoi l'a-t-il fait ?",  # "l'" is no subject: "il" points back
     ],
 )
 def test_follow_ups_are_recognised(message: str) -> None:
@@ -48,6 +49,10 @@ def test_follow_ups_are_recognised(message: str) -> None:
         "Combien y a-t-il de grands modèles linguistiques en Chine ?",
         "Qu'est-ce que l'Initiative mondiale pour la gouvernance de l'IA ?",
         "How many large language models does China have?",
+        # the inverted pronoun repeats the subject before it (dev2 k16)
+        "Dans quel domaine les firmes chinoises essaient-elles de combler l'écart ?",
+        "Pourquoi le sommet a-t-il été reporté ?",
+        "Pourquoi la réunion s'est-elle tenue à Genève ?",
     ],
 )
 def test_standalone_questions_are_left_as_typed(message: str) -> None:
@@ -129,9 +134,11 @@ def test_a_pronoun_for_someone_is_read_with_whom() -> None:
     rewritten = "D'après CLSA, combien de modèles comptent les États-Unis ?"
     ellipsis = understand("Et les États-Unis ?", [us], lambda *_: rewritten, refer)
     assert ellipsis.question == rewritten and asked == ["Where does he work?"]
-    # dev2 k32: "elle" takes up the words before its comma; "ça" points to a thing
+    # dev2 k32: "elle" takes up the words before its comma; k16: "essaient-elles" the
+    # subject before its verb; "ça" points to a thing
     embassy = "Et l'ambassade chinoise à Londres, elle a réagi comment ?"
-    for message in (embassy, "Et ça se passait dans quelle ville ?"):
+    firms = "Et dans quel domaine les firmes chinoises essaient-elles de combler l'écart ?"
+    for message in (embassy, firms, "Et ça se passait dans quelle ville ?"):
         understand(message, [liu], lambda *_: "", refer)
     assert asked == ["Where does he work?"]
     assert not referent_ok("Jean Dupont, Kremlin", "Where does he work?", [liu])  # invented
@@ -196,10 +203,28 @@ def test_turns_are_read_back_from_chat_messages() -> None:
 
 def test_only_the_names_typed_now_are_looked_up(assistant: Assistant) -> None:
     """dev2 k02: read with the turn it follows, the message carries that turn's words;
-    its opening "Pourquoi" is no name the articles lack, and the follow-up is answered."""
-    earlier = Turn("Pourquoi dit-on que Londres et Pékin se rapprochent en ce moment ?", "")
+    its opening "Pourquoi" is no name the articles lack, and the follow-up is answered:
+    that turn's words find the passage, but the rules read the message's own ("Londres"
+    is not a name the answer's sentence must write)."""
+    earlier = Turn(
+        "Pourquoi dit-on que Londres et Pékin se rapprochent en ce moment ?",
+        "La Grande-Bretagne tente d'améliorer ses relations avec la Chine",
+    )
     answer = assistant.ask("Cleverly, il est allé là-bas à quel moment ?", history=[earlier])
     assert answer.understood_as and "Pourquoi" in answer.understood_as
     assert answer.signals.unknown_names == ()
+    assert not answer.refused and "août" in answer.text
     unknown = assistant.ask("Et Elon Musk, il y est allé ?", history=[earlier])
     assert unknown.signals.unknown_names == ("Elon Musk",)
+
+
+def test_a_follow_up_is_not_answered_with_what_its_turn_gave(assistant: Assistant) -> None:
+    """dev d16: read with its turn ("… Laurie Chen… ? Beijing"), the question asks for
+    the other journalist's city; the sentence names both cities, and the one the turn
+    gave is no answer."""
+    earlier = Turn("Where was Laurie Chen reporting from?", "Beijing")
+    answer = assistant.ask(
+        "Et l'autre journaliste, elle travaillait depuis quelle ville ?", history=[earlier]
+    )
+    assert answer.understood_as and "Beijing" in answer.understood_as
+    assert "Shanghai" in answer.text and "Pékin" not in answer.text.split("«")[0]

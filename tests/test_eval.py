@@ -7,6 +7,7 @@ import pytest
 
 from eval.check_questions import main as check_questions
 from eval.dataset import load_questions
+from eval.judge_prefix import auc
 from eval.metrics import (
     answer_language,
     citation_scores,
@@ -207,3 +208,11 @@ def test_the_dialogue_set_is_valid_and_its_section_reported(sample_settings: Set
     assert results["summary"]["extractive"]["dev"]["dialogues"] == 2
     page = _dialogue_section(results)
     assert "Dialogues (follow-up questions)" in page and "follow_up_key_facts" in page
+
+
+def test_the_judge_experiment_counts_a_tie_as_half_a_win() -> None:
+    """eval.judge_prefix's ROC AUC: the share of (answering, other) pairs ranked right."""
+    assert auc([(0.9, True), (0.1, False)]) == 1.0
+    assert auc([(0.5, True), (0.5, False)]) == 0.5
+    assert auc([(0.2, True), (0.8, False), (0.9, True)]) == 0.5
+    assert auc([(0.3, True)]) is None  # nothing to rank against
