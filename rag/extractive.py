@@ -404,8 +404,11 @@ def best_answer(
     within `PHRASE_TIE_MARGIN` of the best, the one whose answer phrase stands
     closest to the question's words wins ("La Chine enverra Wu Zhaohui … à un
     sommet" over "… la Chine … après la visite … de James Cleverly"). `given`: as for
-    `answer_phrase`."""
+    `answer_phrase`; the sentence is chosen by its words too ("When will they take
+    place? (Where did the US and China hold their AI talks?…)": the official talks'
+    "mardi", not the secret ones' "ont eu lieu en juillet")."""
     slot = slot or asked_slot(question)
+    words_of = given or question
     best, best_span, best_key = scored[0], None, (-1, 0.0)
     for s in scored:
         if s.rank_score < scored[0].rank_score - PHRASE_TIE_MARGIN:
@@ -414,7 +417,7 @@ def best_answer(
         if span is None:
             key = (0, s.rank_score)
         else:
-            key = (1 + _near_question(s.text, span, question, _WINDOW), s.rank_score)
+            key = (1 + _near_question(s.text, span, words_of, _WINDOW), s.rank_score)
         if key > best_key:
             best, best_span, best_key = s, span, key
     return best, best_span

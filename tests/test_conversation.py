@@ -228,3 +228,14 @@ def test_a_follow_up_is_not_answered_with_what_its_turn_gave(assistant: Assistan
     )
     assert answer.understood_as and "Beijing" in answer.understood_as
     assert "Shanghai" in answer.text and "Pékin" not in answer.text.split("«")[0]
+
+
+def test_a_follow_up_with_few_words_of_its_own_keeps_its_turns_subject(
+    assistant: Assistant,
+) -> None:
+    """A follow-up with few words of its own ("When will they take place?") after the
+    official US–China talks: the sentence is chosen by the turn's words too (the
+    official talks' Tuesday, not the months of the secret talks that "took place")."""
+    earlier = Turn("Where did the US and China hold their AI talks?", "Genève")
+    answer = assistant.ask("When will they take place?", history=[earlier])
+    assert "Tuesday" in answer.text and "July" not in answer.text
