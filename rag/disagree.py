@@ -19,6 +19,7 @@ from rag.extractive import ScoredSentence, best_answer
 from rag.slots import NAME_RUN, Slot, absent_names, states_asked_title
 from rag.text import (
     ALIASES,
+    MONTH_NUMBERS,
     MONTHS_EN,
     MONTHS_FR,
     STOPWORDS,
@@ -215,7 +216,6 @@ def _number(phrase: str) -> float | None:
     return value * _SCALE.get(after[0], 1) if after else value
 
 
-_MONTH_NUMBER = {fold(m): i for names in (MONTHS_FR, MONTHS_EN) for i, m in enumerate(names, 1)}
 _WEEKDAY_NUMBER = {
     fold(d): i for names in (WEEKDAYS_FR, WEEKDAYS_EN) for i, d in enumerate(names, 1)
 }
@@ -224,8 +224,8 @@ _WEEKDAY_NUMBER = {
 def _date_fields(phrase: str) -> dict[str, int]:
     fields: dict[str, int] = {}
     for token in word_tokens(phrase):
-        if token in _MONTH_NUMBER:
-            fields["month"] = _MONTH_NUMBER[token]
+        if token in MONTH_NUMBERS:
+            fields["month"] = MONTH_NUMBERS[token]
         elif token in _WEEKDAY_NUMBER:
             fields["weekday"] = _WEEKDAY_NUMBER[token]
     for number in re.findall(r"\d+", phrase):

@@ -16,7 +16,17 @@ from functools import cache
 
 from rag.extractive import ScoredSentence
 from rag.slots import asked_prefixes, city_names, country_named, is_place, subject_names
-from rag.text import COUNT_WORDS, MONTHS_EN, MONTHS_FR, STOPWORDS, UNIT_WORDS, fold, stem, words
+from rag.text import (
+    COUNT_WORDS,
+    MONTH_NUMBERS,
+    MONTHS_EN,
+    MONTHS_FR,
+    STOPWORDS,
+    UNIT_WORDS,
+    fold,
+    stem,
+    words,
+)
 
 READ = 5  # the best sentences: the question's subject is told there, or nowhere
 SHARED = 2  # words of the question's subject a sentence must share to be about it
@@ -29,7 +39,7 @@ Key = int | str | tuple[int, str]
 class Premise:
     kind: str  # "place", "month", "year" or "count"
     phrase: str  # as the question writes it
-    key: Key  # which place (index in city_names), month (0-11), year, or count and unit
+    key: Key  # which place (index in city_names), month (1-12), year, or count and unit
 
 
 @dataclass(frozen=True)
@@ -78,9 +88,11 @@ def contradicted(
         article = articles.get(x.hit.chunk.doc_id, said)
         if not any(_written(name, said) for name in subjects):
             continue
+        if len(asked_prefixes(said) & asked) < SHARED:
+            continue
         for p in stated:
             given = _found(p.kind, x.text)
-            if p in settled or not given or len(asked_prefixes(said) & asked) < SHARED:
+            if p in settled or not given:
                 continue
             settled.add(p)  # the best sentence about it that gives one settles it
             # "à Pékin" corrects no question that names Pékin ("représentent Pékin à Genève")
@@ -130,19 +142,16 @@ def _named(p: Premise, text: str) -> bool:
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _MONTH = re.compile(rf"(?<!\w)(?:{'|'.join(MONTHS_FR + MONTHS_EN)})(?!\w)", re.IGNORECASE)
-_MONTHS_FOLDED = [fold(m) for m in MONTHS_FR]
+_FRENCH_MONTHS = {fold(m) for m in MONTHS_FR}
 
 
 def _months(text: str) -> list[tuple[Key, str]]:
-    """(month 0-11, as written): French in any case, English capitalised only ("may")."""
-    found: list[tuple[Key, str]] = []
-    for m in _MONTH.finditer(text):
-        word = m.group(0)
-        if fold(word) in _MONTHS_FOLDED:
-            found.append((_MONTHS_FOLDED.index(fold(word)), word))
-        elif word[0].isupper():
-            found.append((MONTHS_EN.index(word.lower()), word))
-    return found
+    """(month 1-12, as written): French in any case, English capitalised only ("may")."""
+    return [
+        (MONTH_NUMBERS[fold(word)], word)
+        for word in _MONTH.findall(text)
+        if fold(word) in _FRENCH_MONTHS or word[0].isupper()
+    ]
 
 
 @cache

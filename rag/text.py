@@ -175,6 +175,10 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# a month's name, folded, in either language → its number (1–12)
+MONTH_NUMBERS = {fold(m): i for names in (MONTHS_FR, MONTHS_EN) for i, m in enumerate(names, 1)}
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
