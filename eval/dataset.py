@@ -3,8 +3,9 @@
 Fields: id, split ("dev": thresholds and weights are tuned on these; "dev2",
 "dev3", "dev4": the same use, each written by another hand from the articles alone,
 so that a rule is not tuned to one writer's phrasing; "test": only reported;
-"blind", "blind2": written by another hand before the system ever ran on them, never
-used for a choice (blind2 once blind had been read for two rules); a file without
+"blind", "blind2", "blind3": written by another hand before the system ever ran on
+them, never used for a choice (blind2 once blind had been read for two rules; blind3
+once blind2 had been run twice); a file without
 splits, such as a user's own questions, is one set named after the file), lang
 ("fr"/"en"), question, answerable (bool; a false-premise question is answerable: its
 answer corrects the premise), answer, must_include
@@ -34,7 +35,7 @@ QUESTION_TYPES = {
     "cross-lingual",
 }
 _REQUIRED = ("id", "lang", "question", "answerable")
-SPLITS = ("dev", "dev2", "dev3", "dev4", "test", "blind", "blind2")
+SPLITS = ("dev", "dev2", "dev3", "dev4", "test", "blind", "blind2", "blind3")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from eval.dataset import SPLITS, EvalQuestion
@@ -32,6 +33,7 @@ from eval.metrics import (
 from rag.answer import Assistant
 from rag.errors import RagError
 from rag.progress import ProgressLine, cpu
+from rag.prompts import message
 from rag.slots import asked_slot, holds_kind, restates
 from rag.types import Answer, Hit
 from rag.verify import check_claim
@@ -152,7 +154,7 @@ def score_answer(assistant: Assistant, q: EvalQuestion, answer: Answer) -> dict[
     c_recall, c_precision = citation_scores(pairs, supports) if from_model else (None, None)
     key_facts = _key_facts(q, answer)
     return {
-        **_answer_checks(q, answer, bool(key_facts)),
+        **_answer_checks(q, answer, bool(key_facts), s.prompts_dir),
         **_about(q),
         "reference": q.answer,
         "refused": answer.refused,
@@ -178,11 +180,21 @@ def score_answer(assistant: Assistant, q: EvalQuestion, answer: Answer) -> dict[
     }
 
 
-def _body(answer: Answer) -> str:
-    return " ".join(s.text for s in answer.sentences)
+def _body(answer: Answer, prompts_dir: Path) -> str:
+    """What the answer says: each line of a per-article answer without the source it
+    names ("Reuters (undated) says: Geneva" says "Geneva")."""
+    template = message(prompts_dir, answer.language, "by_source", source="\0", said="\1")
+    head, rest = template.split("\0")
+    middle, tail = rest.split("\1")
+    by_source = re.compile(f"{re.escape(head)}.+?{re.escape(middle)}(.*){re.escape(tail)}$", re.S)
+    return " ".join(
+        m.group(1) if (m := by_source.match(s.text)) else s.text for s in answer.sentences
+    )
 
 
-def _answer_checks(q: EvalQuestion, answer: Answer, key_facts: bool) -> dict[str, Any]:
+def _answer_checks(
+    q: EvalQuestion, answer: Answer, key_facts: bool, prompts_dir: Path
+) -> dict[str, Any]:
     """Whether what was shown as an answer answers (rag.slots): the asked slot filled,
     no restated question, no instant answer taken back by a refusal."""
     slot = asked_slot(q.question)
@@ -191,8 +203,9 @@ def _answer_checks(q: EvalQuestion, answer: Answer, key_facts: bool) -> dict[str
     return {
         "slot": slot.kind,
         "first_mode": answer.first.mode if answer.first else None,
-        "wrong_type": any(not holds_kind(slot, _body(a), q.question) for a in shown),
-        "restated": answer.mode == "generative" and restates(_body(answer), q.question),
+        "wrong_type": any(not holds_kind(slot, _body(a, prompts_dir), q.question) for a in shown),
+        "restated": answer.mode == "generative"
+        and restates(_body(answer, prompts_dir), q.question),
         "instant_then_refused": first_shown and answer.refused,
         "corrected": q.type == "false-premise" and key_facts and bool(answer.citations),
     }

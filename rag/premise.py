@@ -5,17 +5,34 @@ granted; the article that tells of the trip dates it in August and never says Oc
 An editor answers with that sentence ("The articles say August, not October"), not
 with a reason for a trip that did not take place then. Read here: where something
 took place (a city after "à", "in", "to"…), a month, a year, a count of years, days,
-countries… ("depuis dix ans" against "en cinq ans")."""
+countries… ("depuis dix ans" against "en cinq ans"), and who did something ("Tony
+Blair met Xi Jinping" against "a rencontré… Wang Yi")."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from rag.extractive import ScoredSentence
-from rag.slots import asked_prefixes, city_names, country_named, is_place, subject_names
+from rag.chunking import split_sentences
+from rag.extractive import PHRASE_KINDS, ScoredSentence
+from rag.slots import (
+    agents,
+    asked_prefixes,
+    asked_slot,
+    asks_absence,
+    asks_what_was_said,
+    city_names,
+    country_named,
+    is_place,
+    nation_near,
+    nation_words,
+    negates,
+    stays_away,
+    subject_names,
+    titled_person,
+)
 from rag.text import (
     COUNT_WORDS,
     MONTH_NUMBERS,
@@ -37,9 +54,9 @@ Key = int | str | tuple[int, str]
 
 @dataclass(frozen=True)
 class Premise:
-    kind: str  # "place", "month", "year" or "count"
+    kind: str  # "place", "month", "year", "count" or "person"
     phrase: str  # as the question writes it
-    key: Key  # which place (index in city_names), month (1-12), year, or count and unit
+    key: Key  # which place (index in city_names), month (1-12), year, count and unit, or name
 
 
 @dataclass(frozen=True)
@@ -69,7 +86,9 @@ def contradicted(
     another event's ("à San Francisco" beside the Geneva talks)."""
     stated = premises(question)
     if not stated:
-        return None
+        return swapped_person(question, scored, articles, bar) or reversed_part(
+            question, scored, articles, bar
+        )
     # whom or what the question is about, by name: a sentence that names none of them
     # tells of something else (blind b048: "La délégation chinoise a fait la promotion
     # de l'Initiative… lancée lors du 3e Forum…, qui s'est tenu à Beijing" corrected
@@ -100,6 +119,149 @@ def contradicted(
             if other is not None and not _named(p, article):
                 return Correction(p, x, other)
     return None
+
+
+def swapped_person(
+    question: str, scored: Sequence[ScoredSentence], articles: Mapping[str, str], bar: float
+) -> Correction | None:
+    """Someone the question puts in a part (leading a delegation, meeting someone,
+    giving a speech) that the articles give to another person of the same country:
+    "Pourquoi Xi Jinping a-t-il prononcé le discours d'ouverture du sommet ?" against
+    "Wu Zhaohui, vice-ministre chinois…, a prononcé une allocution… lors de la séance
+    plénière qui a ouvert le sommet". Read: the best sentence about the part (sharing
+    SHARED of the question's other words) that names a titled person other than
+    the question's, when no sentence of the articles puts the question's person there.
+    Only for a question asking why, what or whether: one asking who, where, when or how
+    many asks a fact of which the person is the context, and the answer gives it; nor
+    about several articles, or about what someone said (many may say the same)."""
+    slot = asked_slot(question)
+    if slot.kind in PHRASE_KINDS or slot.across or asks_what_was_said(question):
+        return None
+    nation_prefixes = {
+        w[:4] for s, e, _ in nation_words(question, fold(question)) for w in words(question[s:e])
+    }
+    names = subject_names(question, articles.values())
+    for person, nation in _people(question, articles.values()):
+        # what they are said to do: not their name, nor whose it was ("britannique"); the
+        # question's other names count only where written whole ("Wang Yi" is not in
+        # "Wang Wenbin")
+        part = asked_prefixes(question) - {w[:4] for n in names for w in words(n)}
+        part -= nation_prefixes
+        others = [n for n in names if n != person]
+        if any(_puts_there(person, text, part, others) for text in articles.values()):
+            continue  # an article puts them there, or near enough to leave it standing
+        for x in scored[:READ]:
+            if x.score < bar or not _about_part(f"{x.context} {x.text}", part, others):
+                continue
+            instead = [
+                x.text[s:e]
+                for s, e in agents(x.text, question)
+                if titled_person(x.text, s, e)
+                and (nation is None or nation_near(x.text, s, e) in (None, nation))
+            ]
+            if instead:
+                return Correction(Premise("person", person, person), x, instead[0])
+    return None
+
+
+# What a question may take for granted about someone's part in an event: that they
+# refused it ("Why did Beijing turn down Britain's invitation?"), or that they took part
+# ("What did Google DeepMind bring to the Geneva talks?").
+_REFUSED = re.compile(
+    r"\b(?:refus\w*|declin\w*|déclin\w*|turn(?:ed|s)? down|reject\w*|rejet\w*|boycott\w*"
+    r"|snub\w*)",
+    re.IGNORECASE,
+)
+_ACCEPTED = re.compile(
+    r"\b(?:accept\w*|particip\w*|took part|pris part|attended|a assisté|ont assisté)",
+    re.IGNORECASE,
+)
+_TOOK_PART = re.compile(
+    r"\b(?:talk\w*|discuss\w*|discut\w*|bring|brought|apport\w*|role|rôle|play(?:ed)?"
+    r"|joué|join\w*|joint\w*|lead|led|dirig\w*|men[eéè]\w*|particip\w*|took part"
+    r"|take part|pris part|contribu\w*)",
+    re.IGNORECASE,
+)
+
+
+def reversed_part(
+    question: str, scored: Sequence[ScoredSentence], articles: Mapping[str, str], bar: float
+) -> Correction | None:
+    """The best sentences say the opposite of the part the question gives someone: it
+    asks why they refused, and a sentence about the same thing says they accepted or
+    took part (e003: "la Chine a accepté l'invitation"); or it asks what they did there,
+    and the sentence naming them says they stayed away ("Google DeepMind a été informée,
+    mais n'a pas participé"). Not for a question that asks who, or about absence, or
+    about several articles."""
+    slot = asked_slot(question)
+    if slot.kind in ("person", "organisation") or slot.across or asks_absence(question):
+        return None
+    refused = _REFUSED.search(question)
+    if refused is None and not _TOOK_PART.search(question):
+        return None
+    names = [n for n in subject_names(question, articles.values()) if _names_someone(n)]
+    asked = (
+        asked_prefixes(question) - {w[:4] for w in words(refused.group(0))} if refused else set()
+    )
+    for x in scored[:READ]:
+        if x.score < bar:
+            continue
+        if refused is not None:
+            accepted = _ACCEPTED.search(x.text)
+            if (
+                accepted
+                and asked & asked_prefixes(x.text)
+                and not negates(_clause_before(x.text, accepted.start()))
+            ):
+                return Correction(Premise("refused", refused.group(0), "refused"), x, "")
+            continue
+        folded = fold(x.text)
+        for name in names:
+            at = folded.find(fold(name))
+            if at >= 0 and len(folded) == len(x.text) and stays_away(x.text, at + len(name)):
+                return Correction(Premise("took part", name, "took part"), x, "")
+    return None
+
+
+def _clause_before(text: str, at: int) -> str:
+    """The words of `text` before `at`, back to the last comma or clause break."""
+    return re.split(r"[,;:]", text[:at])[-1]
+
+
+def _people(question: str, texts: Iterable[str]) -> list[tuple[str, str | None]]:
+    """The question's names of two words or more that it or an article gives with a
+    person's title ("le président Xi Jinping", "Foreign Minister Wang Yi"), each with
+    the country written beside it there, if any."""
+    found = []
+    for name in subject_names(question, texts):
+        if len(name.split()) < 2:
+            continue
+        for text in (question, *texts):
+            at = text.find(name)
+            if at >= 0 and titled_person(text, at, at + len(name)):
+                found.append((name, nation_near(text, at, at + len(name))))
+                break
+    return found
+
+
+def _about_part(sentence: str, part: set[str], others: list[str]) -> bool:
+    """Whether `sentence` shares SHARED of the part's words, a name counting by its words
+    where written whole."""
+    written = sum(len(words(n)) for n in others if _written(n, sentence))
+    return len(asked_prefixes(sentence) & part) + written >= SHARED
+
+
+def _puts_there(person: str, article: str, part: set[str], others: list[str]) -> bool:
+    """Whether a sentence of `article` about the part names the person, or follows one
+    that does ("…Li Qiang a exhorté… » « …», a-t-il déclaré à l'ouverture de la WAIC")."""
+    surname = fold(person.split()[-1])
+    before = ""
+    for s, e in split_sentences(article):
+        sentence = article[s:e]
+        if surname in fold(f"{before} {sentence}") and _about_part(sentence, part, others):
+            return True
+        before = sentence
+    return False
 
 
 def _names_someone(name: str) -> bool:

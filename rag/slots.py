@@ -640,7 +640,7 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
     représentent les États-Unis")."""
     asked = asked_nation(question)
     credits = not _ASKS_OUTLET.search(question)
-    absence_asked = bool(_ABSENT.search(question))
+    absence_asked = asks_absence(question)
     byline = _BYLINE.match(text)
     # "Quel Premier ministre britannique recevait…" is not answered by "l'ancien Premier
     # ministre Tony Blair" (dev4 g098): a former holder of the asked title is not its holder
@@ -652,9 +652,9 @@ def agents(text: str, question: str, bodies: bool = False) -> list[tuple[int, in
         and not (credits and text[:s].endswith("(") and text[e : e + 1] == ")")
         and not (byline and e <= byline.end() and not _ASKS_AUTHOR.search(question))
         and (asked is None or nation_near(text, s, e) in (None, asked))
-        and (absence_asked or not _ABSENT.search(_own_clause(text, e)))
+        and (absence_asked or not stays_away(text, e))
         and (bodies or not _BODY_BEFORE.search(text[max(0, s - 80) : s]))
-        and not (bodies and _titled_person(text, s, e))
+        and not (bodies and titled_person(text, s, e))
         and not (former_excluded and _FORMER_BEFORE.search(text[max(0, s - 80) : s]))
     ]
 
@@ -684,7 +684,7 @@ _TITLE_AFTER = re.compile(
 )
 
 
-def _titled_person(text: str, start: int, end: int) -> bool:
+def titled_person(text: str, start: int, end: int) -> bool:
     return bool(
         _TITLE_BEFORE.search(text[max(0, start - 80) : start])
         or _TITLE_AFTER.match(text[end : end + 40])
@@ -709,10 +709,20 @@ _ABSENT = re.compile(
     r"\babsent\w*|\b(?:n['’]|ne )(?:a|ont|avait|avaient|était|étaient|sera|seront)? ?pas"
     r" (?:participé|assisté|présent|présents|présente|présentes|venus?|été invité\w*)"
     r"|\b(?:did not|didn['’]t|will not|won['’]t|not) (?:take part|participate|attend|join)"
-    r"|\b(?:stayed away|boycott\w*)",
+    r"|\b(?:stay(?:ed|s)? away|boycott\w*|(?:rest|tenu)\w* à l['’]écart)",
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(r"\b(?:tandis|alors) qu|\b(?:whereas|while)\b|[;.!?]")
+
+
+def stays_away(text: str, end: int) -> bool:
+    """Whether the clause after a name ending at `end` says it stayed away ("ByteDance,
+    Tencent et Baidu, étaient absentes des discussions")."""
+    return bool(_ABSENT.search(_own_clause(text, end)))
+
+
+def asks_absence(question: str) -> bool:
+    return bool(_ABSENT.search(question))
 
 
 def _own_clause(text: str, end: int) -> str:
@@ -759,6 +769,11 @@ _ASKS_REPORTER = re.compile(
     r"|selon|d['’]après)\b",
     re.IGNORECASE,
 )
+
+
+def asks_what_was_said(question: str) -> bool:
+    """ "What did X say…", "selon qui…": a question about what was said or reported."""
+    return bool(_ASKS_REPORTER.search(question))
 
 
 _ASKS_OUTLET = re.compile(

@@ -121,8 +121,9 @@ class Signals:
     sentences_written: int = 0
     sentences_verified: int = 0
     versions: int = 0  # different fillers from different articles (2+: they disagree)
+    across_articles: int = 0  # articles the instant answer quotes, for a question about several
     unknown_names: tuple[str, ...] = ()  # names the question gives that no article holds
-    corrects_premise: bool = False  # the articles give another place, date or count
+    corrects_premise: bool = False  # the articles give another place, date, count or person
 
 
 @dataclass(frozen=True)

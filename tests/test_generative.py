@@ -292,6 +292,11 @@ def test_decide_is_the_one_refusal_rule() -> None:
     assert decide(written, s.replace(mode="generative")) == "model"
     assert decide(written, s.replace(mode="extractive")) == "missing"  # no instant answer
     assert decide(replace(written, first_fills=True), s.replace(mode="extractive")) == "extractive"
+    # a question about several articles: the best sentence of each, before any judge
+    across = Signals(evidence_score=0.9, slot_candidates=5, first_fills=True, across_articles=2)
+    assert decide(across, s) == "extractive"
+    assert decide(replace(across, across_articles=1), s) == "model"  # one article: as any
+    assert decide(replace(across, first_fills=False), s) == "model"  # weak evidence
     # a replay with fewer judged sentences reads only the first ones
     two_judged = Signals(evidence_score=0.9, sentence_yes=(0.1, 0.9))
     assert decide(two_judged, s.replace(judged_sentences=1)) == "refuse"
