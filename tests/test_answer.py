@@ -154,12 +154,6 @@ def test_how_many_days_is_counted_from_the_dates(assistant: Assistant) -> None:
             "Tony Blair met Xi Jinping during his Beijing trip — what came out of it?",
             "Wang Yi, not Xi Jinping",
         ),
-        # dev3 e003, dev2 d74: a refusal, a part in the talks, that the articles reverse
-        ("Why did Beijing turn down Britain's invitation to the AI summit?", "a accepté"),
-        (
-            "What did Google DeepMind bring to the secret Geneva talks with the Chinese experts?",
-            "n'a pas participé",
-        ),
     ],
 )
 def test_a_premise_the_articles_contradict_is_corrected(
@@ -216,4 +210,24 @@ def test_a_question_about_several_articles_names_the_source_of_each_line(
     assert len({c.doc_id for c in answer.citations}) >= 2
     assert answer.sentences[0].text.startswith("Reuters (undated) says: “")
     assert all(" says: “" in s.text for s in answer.sentences)
+    _assert_citations_exact(assistant, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [  # dev3 e003, dev2 d74: a refusal, a part in the talks, that the articles reverse
+        ("Why did Beijing turn down Britain's invitation to the AI summit?", "a accepté"),
+        (
+            "What did Google DeepMind bring to the secret Geneva talks with the Chinese experts?",
+            "n'a pas participé",
+        ),
+    ],
+)
+def test_a_part_the_articles_reverse_is_corrected(
+    assistant: Assistant, question: str, said: str
+) -> None:
+    # before, the same sentence was quoted as if it answered the question
+    answer = assistant.ask(question)
+    assert answer.sentences[0].text == "The articles say otherwise:"
+    assert said in answer.sentences[1].text
     _assert_citations_exact(assistant, answer)
