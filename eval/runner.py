@@ -14,6 +14,7 @@ refusal rule offline.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import statistics
 from collections import defaultdict
@@ -183,13 +184,19 @@ def score_answer(assistant: Assistant, q: EvalQuestion, answer: Answer) -> dict[
 def _body(answer: Answer, prompts_dir: Path) -> str:
     """What the answer says: each line of a per-article answer without the source it
     names ("Reuters (undated) says: Geneva" says "Geneva")."""
-    template = message(prompts_dir, answer.language, "by_source", source="\0", said="\1")
-    head, rest = template.split("\0")
-    middle, tail = rest.split("\1")
-    by_source = re.compile(f"{re.escape(head)}.+?{re.escape(middle)}(.*){re.escape(tail)}$", re.S)
+    by_source = _by_source_line(prompts_dir, answer.language)
     return " ".join(
         m.group(1) if (m := by_source.match(s.text)) else s.text for s in answer.sentences
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _by_source_line(prompts_dir: Path, language: str) -> re.Pattern[str]:
+    """The "{source} says: {said}" line of `prompts/messages.json`, `said` captured."""
+    template = message(prompts_dir, language, "by_source", source="\0", said="\1")
+    head, rest = template.split("\0")
+    middle, tail = rest.split("\1")
+    return re.compile(f"{re.escape(head)}.+?{re.escape(middle)}(.*){re.escape(tail)}$", re.S)
 
 
 def _answer_checks(

@@ -18,6 +18,7 @@ from functools import cache
 from rag.chunking import split_sentences
 from rag.extractive import PHRASE_KINDS, ScoredSentence
 from rag.slots import (
+    Slot,
     agents,
     asked_prefixes,
     asked_slot,
@@ -84,16 +85,18 @@ def contradicted(
     never names the question's one ("à Shanghai" for "à Pékin", "en août" for "in
     October"). An article that names it anywhere leaves the premise standing: it may be
     another event's ("à San Francisco" beside the Geneva talks)."""
-    stated = premises(question)
-    if not stated:
-        return swapped_person(question, scored, articles, bar) or reversed_part(
-            question, scored, articles, bar
-        )
+    names = subject_names(question, articles.values())
     # whom or what the question is about, by name: a sentence that names none of them
     # tells of something else (blind b048: "La délégation chinoise a fait la promotion
     # de l'Initiative… lancée lors du 3e Forum…, qui s'est tenu à Beijing" corrected
     # "Which Chinese university sent delegates to the confidential talks in Geneva?")
-    subjects = [n for n in subject_names(question, articles.values()) if _names_someone(n)]
+    subjects = [n for n in names if _names_someone(n)]
+    stated = premises(question)
+    if not stated:
+        slot = asked_slot(question)
+        return swapped_person(question, slot, names, scored, articles, bar) or reversed_part(
+            question, slot, subjects, scored, bar
+        )
     if not subjects:
         return None
     # what the question is about, without its places and dates
@@ -122,7 +125,12 @@ def contradicted(
 
 
 def swapped_person(
-    question: str, scored: Sequence[ScoredSentence], articles: Mapping[str, str], bar: float
+    question: str,
+    slot: Slot,
+    names: list[str],
+    scored: Sequence[ScoredSentence],
+    articles: Mapping[str, str],
+    bar: float,
 ) -> Correction | None:
     """Someone the question puts in a part (leading a delegation, meeting someone,
     giving a speech) that the articles give to another person of the same country:
@@ -133,15 +141,14 @@ def swapped_person(
     the question's, when no sentence of the articles puts the question's person there.
     Only for a question asking why, what or whether: one asking who, where, when or how
     many asks a fact of which the person is the context, and the answer gives it; nor
-    about several articles, or about what someone said (many may say the same)."""
-    slot = asked_slot(question)
+    about several articles, or about what someone said (many may say the same). `names`:
+    the question's (`subject_names`)."""
     if slot.kind in PHRASE_KINDS or slot.across or asks_what_was_said(question):
         return None
     nation_prefixes = {
         w[:4] for s, e, _ in nation_words(question, fold(question)) for w in words(question[s:e])
     }
-    names = subject_names(question, articles.values())
-    for person, nation in _people(question, articles.values()):
+    for person, nation in _people(question, names, articles.values()):
         # what they are said to do: not their name, nor whose it was ("britannique"); the
         # question's other names count only where written whole ("Wang Yi" is not in
         # "Wang Wenbin")
@@ -185,21 +192,19 @@ _TOOK_PART = re.compile(
 
 
 def reversed_part(
-    question: str, scored: Sequence[ScoredSentence], articles: Mapping[str, str], bar: float
+    question: str, slot: Slot, names: list[str], scored: Sequence[ScoredSentence], bar: float
 ) -> Correction | None:
     """The best sentences say the opposite of the part the question gives someone: it
     asks why they refused, and a sentence about the same thing says they accepted or
     took part (e003: "la Chine a accepté l'invitation"); or it asks what they did there,
     and the sentence naming them says they stayed away ("Google DeepMind a été informée,
     mais n'a pas participé"). Not for a question that asks who, or about absence, or
-    about several articles."""
-    slot = asked_slot(question)
+    about several articles. `names`: the people and bodies the question names."""
     if slot.kind in ("person", "organisation") or slot.across or asks_absence(question):
         return None
     refused = _REFUSED.search(question)
     if refused is None and not _TOOK_PART.search(question):
         return None
-    names = [n for n in subject_names(question, articles.values()) if _names_someone(n)]
     asked = (
         asked_prefixes(question) - {w[:4] for w in words(refused.group(0))} if refused else set()
     )
@@ -228,12 +233,12 @@ def _clause_before(text: str, at: int) -> str:
     return re.split(r"[,;:]", text[:at])[-1]
 
 
-def _people(question: str, texts: Iterable[str]) -> list[tuple[str, str | None]]:
-    """The question's names of two words or more that it or an article gives with a
+def _people(question: str, names: list[str], texts: Iterable[str]) -> list[tuple[str, str | None]]:
+    """The question's `names` of two words or more that it or an article gives with a
     person's title ("le président Xi Jinping", "Foreign Minister Wang Yi"), each with
     the country written beside it there, if any."""
     found = []
-    for name in subject_names(question, texts):
+    for name in names:
         if len(name.split()) < 2:
             continue
         for text in (question, *texts):
