@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from rag.slots import NAME_RUN
 from rag.text import CITATION, detect_language, fold
+from rag.types import Answer
 
 SupportFn = Callable[[str, list[str]], bool]
 
@@ -83,6 +84,14 @@ def answer_language(text: str) -> str:
     own = CITATION.sub(" ", re.sub(r"«[^»]*»|“[^”]*”|\"[^\"]*\"", " ", text))
     own = NAME_RUN.sub(" ", own)  # a French name ("Genève") is no French sentence
     return detect_language(own)
+
+
+def reply_language(answer: Answer) -> str:
+    """The reply's language. An extractive answer's own words are its framing line: under
+    "quoted in their original language", a French phrase for an English question is the
+    source's wording, as announced, not a reply in French."""
+    extractive = answer.mode == "extractive" and answer.preamble
+    return answer_language(answer.preamble if extractive else answer.text)
 
 
 def summarise_latency(values: Sequence[float | None]) -> dict[str, float | None]:

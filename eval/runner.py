@@ -24,11 +24,11 @@ from typing import Any
 
 from eval.dataset import SPLITS, EvalQuestion
 from eval.metrics import (
-    answer_language,
     citation_scores,
     key_facts_present,
     reciprocal_rank,
     refusal_scores,
+    reply_language,
     summarise_latency,
 )
 from rag.answer import Assistant
@@ -173,7 +173,7 @@ def score_answer(assistant: Assistant, q: EvalQuestion, answer: Answer) -> dict[
         and (answer.first or answer).mode != "reading",
         "citation_recall": c_recall,
         "citation_precision": c_precision,
-        "language_ok": answer_language(answer.text) == q.lang,
+        "language_ok": reply_language(answer) == q.lang,
         "timings": dataclasses.asdict(answer.timings),
         "signals": dataclasses.asdict(answer.signals),
         "provenance": dataclasses.asdict(answer.provenance) if answer.provenance else None,

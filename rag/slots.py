@@ -433,7 +433,26 @@ ROLES = {
     ),
     "won": _any(r"\b(?:won|wins|winners?|remport\w*|vainqueurs?|lauréate?s?)\b"),
     "elected": _any(r"\b(?:(?:re-?)?elected|(?:ré)?élue?s?)\b"),
+    # verbs: not "leading" ("China's leading AI firms") nor "dirigeants" (a noun)
+    "led": _any(
+        r"\b(?:led|headed|at the head of)\b|(?<!\bthe )(?<!\ba )\bleads?\b",
+        r"\b(?:dirig(?:e|é|ée|és|ées|eait|eaient|ea|era|eront|er|ent)|men(?:ait|aient|é|ée|és|ées"
+        r"|er)|mène|mènent|mènera|mèneront|à la tête d\w*|conduite?s?\s+par)\b",
+    ),
 }
+# Who leads is said by more than a verb: being sent to an event ("La Chine enverra Wu
+# Zhaohui… à un sommet" says who leads China's delegation), taking the head ("élu lundi
+# président du conseil", "désigné à sa tête", "la présidence"). Not a title alone: "les
+# présidents" of a sentence on the Geneva talks are the two countries', and the
+# spokesman who comments there leads nothing (dev4 g079: "Qui dirigeait la délégation
+# chinoise…?", answered "Wang Wenbin").
+_LEADS = _any(
+    r"\b(?:send|sends|sending|sent|dispatch(?:es|ed|ing)?|presidency|at (?:its|the) head)\b",
+    r"\b(?:elected|appointed|named)\s+(?:\w+\s+)?(?:president|chair|head|director)\b",
+    r"\b(?:envo(?:ie|ient|yé|yée|yés|yées|yer|yait|yaient)|enverr\w+|dépêch\w+|présidence"
+    r"|à (?:sa|la|leur) tête)\b",
+    r"\b(?:élue?|nommée?|désignée?)\s+(?:\w+\s+)?(?:présidente?|chef|directeur|directrice)\b",
+)
 # The role asked is the question's own verb: right after the question word ("Who
 # chaired", "Qui a présidé", "Quel pays accueillera", "Which company won") or a passive
 # participle that ends it ("When was the group founded?", "… a-t-il été fondé ?"). A role
@@ -455,7 +474,8 @@ def _said(patterns: dict[str, re.Pattern[str]], text: str) -> set[str]:
 
 def qualifiers(text: str) -> set[str]:
     """Which of QUALIFIERS and ROLES a text says."""
-    return _said(QUALIFIERS, text) | _said(ROLES, text)
+    said = _said(QUALIFIERS, text) | _said(ROLES, text)
+    return said | {"led"} if _LEADS.search(text) else said
 
 
 # a passive role whose holder is not said: "le sommet a été organisé les 1er et 2

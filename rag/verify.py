@@ -479,25 +479,39 @@ class CheckedSentence:
 Judge = Callable[[str, str], float]  # (passage, claim) -> P("the passage states the claim")
 
 
-def _attribute(
+_Supported = tuple[tuple[int, ...], Support, list[tuple[int, int, int]]]  # refs, support, spans
+
+
+def _supporting(
     claim: str,
+    cited: tuple[int, ...],
     passages: list[str],
     embedder: Embedder,
     threshold: float,
     cross_threshold: float,
     sources: list[Source],
     question: str,
-) -> tuple[tuple[int, ...], Support, list[tuple[int, int, int]]] | None:
-    """The single passage that supports `claim` best, for a claim whose own citation
-    does not hold: the support bar is the same, only the pointer is corrected."""
+) -> list[_Supported]:
+    """Each single passage that supports `claim` by the same bar as its own citation,
+    best first, other than the `cited` one: where a sentence whose citation does not
+    hold may point instead."""
     found = []
     for n, passage in enumerate(passages, 1):
+        if (n,) == cited:
+            continue
         support, spans = check_claim(
             claim, [passage], embedder, threshold, cross_threshold, sources[n - 1 : n], question
         )
         if support.supported:
             found.append(((n,), support, spans))
-    return max(found, key=lambda f: f[1].similarity, default=None)
+    return sorted(found, key=lambda f: -f[1].similarity)
+
+
+# Other passages read when the judge finds that the cited one does not state a sentence:
+# the model may cite the passage beside the one that says it (test q122: "Wu Zhaohui gave
+# a speech…" cited to the extract that sends him to the summit, judge 0.36; the extract
+# on his speech, 0.64).
+RECHECKED_PASSAGES = 2
 
 
 def check_draft(
@@ -517,6 +531,7 @@ def check_draft(
     sources = sources or [Source() for _ in passages]
     checked: list[CheckedSentence] = []
     dropped = 0
+    against = (passages, embedder, threshold, cross_threshold, sources, question)
     for raw in split_answer(draft):
         text, refs, bad = parse_citations(raw, len(passages))
         dropped += bad
@@ -532,12 +547,8 @@ def check_draft(
             question,
         )
         recited = False
-        if not support.supported:
-            better = _attribute(
-                text, passages, embedder, threshold, cross_threshold, sources, question
-            )
-            if better is not None:
-                (refs, support, spans), recited = better, True
+        if not support.supported and (others := _supporting(text, refs, *against)):
+            (refs, support, spans), recited = others[0], True
         # a French name ("Genève") does not make an English sentence French
         if support.supported and detect_language(NAME_RUN.sub("", text)) not in (
             language,
@@ -548,6 +559,12 @@ def check_draft(
         if support.supported and judge is not None:
             claim = f"{question} → {text}" if question and _is_bare(text) else text
             score = judge(" ".join(passages[n - 1] for n in refs), claim)
+            if score < judge_threshold:
+                for found in _supporting(text, refs, *against)[:RECHECKED_PASSAGES]:
+                    found_score = judge(passages[found[0][0] - 1], claim)
+                    if found_score >= judge_threshold:
+                        (refs, support, spans), score, recited = found, found_score, True
+                        break
             if score < judge_threshold:
                 reason = f"the passage does not state it (judge {score:.2f})"
                 support = Support(False, support.similarity, reason)

@@ -14,6 +14,7 @@ from eval.metrics import (
     key_facts_present,
     reciprocal_rank,
     refusal_scores,
+    reply_language,
 )
 from eval.runner import _body
 from eval.tune import replay, search
@@ -69,6 +70,19 @@ def test_rank_and_language_helpers() -> None:
     assert reciprocal_rank([False, True, False]) == 0.5 and reciprocal_rank([False]) == 0.0
     text = "According to the articles: “La Chine enverra Wu Zhaohui au sommet.” [1]"
     assert answer_language(text) == "en"
+
+
+def test_an_extractive_phrase_is_the_sources_wording_not_the_replys_language() -> None:
+    """The hostile probe en_markdown_center: "Who will lead the US delegation?" answered
+    in extractive mode by the French phrase of the real article, under an English line
+    that announces the original language; a model reply in French stays French."""
+    phrase = "Seth Center, envoyé adjoint du Département d'État, et Tarun Chhabra"
+    said = (AnswerSentence(phrase, (1,), True),)
+    preamble = "According to the articles (quoted in their original language):"
+    quoted = Answer("Who?", "en", said, (), False, "extractive", preamble=preamble)
+    written = Answer("Who?", "en", said, (), False, "generative")
+    assert reply_language(quoted) == "en"
+    assert reply_language(written) == "fr"
 
 
 def test_our_question_set_is_valid() -> None:

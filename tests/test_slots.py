@@ -14,6 +14,7 @@ from rag.slots import (
     asked_nation,
     asked_qualifiers,
     asked_slot,
+    claimed_roles,
     corrects_premise,
     counts,
     days_spanned,
@@ -409,6 +410,9 @@ CLEVERLY = (
         ("La coopération doit être fondée sur quels principes ?", set(), set()),  # "based on"
         ("Who is the president of China?", set(), set()),  # a title, not a role verb
         ("Which came first, the forum or the summit?", set(), set()),  # dates settle it
+        ("Qui dirigeait la délégation chinoise à Genève ?", {"led"}, set()),  # dev4 g079
+        ("Who headed Beijing's delegation?", {"led"}, set()),
+        ("Which of China's leading AI firms took part?", set(), set()),  # an adjective
     ],
 )
 def test_the_role_a_question_asks(question: str, asked: set[str], stated: set[str]) -> None:
@@ -420,6 +424,29 @@ def test_a_role_asked_must_be_said() -> None:
     question = "Who chaired the AI safety summit in Britain?"
     assert not fills(asked_slot(question), CLEVERLY, question)
     assert fills(asked_slot(question), "Le sommet était présidé par Rishi Sunak.", question)
+
+
+def test_who_led_is_said_by_a_verb_a_sending_or_taking_the_head_not_by_a_comment() -> None:
+    """Dev4 g079: the spokesman who commented on the Geneva talks did not lead China's
+    side there (the presidents of his sentence are the two countries'); the articles
+    name no one who did. Being sent at the head of a delegation says who leads it, and
+    so does being elected to head a council (disagreement pair p11)."""
+    question = "Qui dirigeait la délégation chinoise aux pourparlers de Genève ?"
+    spokesman = (
+        "Commentant les discussions de mardi, le porte-parole du ministère chinois des "
+        "Affaires étrangères, Wang Wenbin, n'a pas donné beaucoup de détails, mais a "
+        "réitéré que la réunion concrétise les accords communs conclus par les deux "
+        "présidents à San Francisco."
+    )
+    assert not fills(asked_slot(question), spokesman, question)
+    sent = "La Chine enverra Wu Zhaohui, vice-ministre des Sciences, à un sommet mondial."
+    led = "La délégation américaine sera dirigée par Seth Center, envoyé adjoint."
+    assert fills(asked_slot(question), sent, question)
+    assert fills(asked_slot(question), led, question)
+    council = "Qui dirige désormais le département du Finistère ?"
+    elected = "Julien Morvan a été élu lundi président du conseil départemental du Finistère."
+    assert fills(asked_slot(council), elected, council)
+    assert claimed_roles("Des dirigeants politiques et des experts se réuniront.") == set()
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,34 @@ def test_a_bare_answer_is_judged_with_its_question(assistant: Assistant) -> None
     assert read == [f"{question} → Beijing.", "The forum was held in Beijing on 18 October."]
 
 
+def test_a_sentence_the_cited_extract_does_not_state_is_read_against_the_others(
+    assistant: Assistant,
+) -> None:
+    """Test q122: the model cited the extract that sends Wu to the summit for "Wu Zhaohui
+    gave a speech…", which the next extract states. An editor looks there before
+    striking the sentence; a sentence no extract states is still struck."""
+    sent = "La Chine enverra Wu Zhaohui, vice-ministre des Sciences, au sommet britannique."
+    speech = (
+        "Wu Zhaohui, vice-ministre chinois des Sciences, a prononcé un discours lors de la "
+        "séance plénière d'ouverture du sommet britannique."
+    )
+    read: list[str] = []
+
+    def judge(extract: str, claim: str) -> float:
+        read.append(extract)
+        return 0.9 if "discours" in extract and "speech" in claim else 0.1
+
+    s, embedder = assistant.settings, assistant.retriever().embedder
+    bars = (s.support_threshold, s.cross_support_threshold, judge, s.claim_threshold)
+    draft = "Wu Zhaohui gave a speech at the British summit's opening plenary session [1]."
+    (checked,), _ = check_draft(draft, [sent, speech], embedder, "en", *bars)
+    assert checked.support.supported and checked.refs == (2,) and checked.recited
+    assert read == [sent, speech]
+    unstated = "Wu Zhaohui gave an interview at the British summit [1]."
+    (struck,), _ = check_draft(unstated, [sent, speech], embedder, "en", *bars)
+    assert not struck.support.supported and "judge" in struck.support.reason
+
+
 def test_counts_in_words_are_numbers() -> None:
     assert numbers("Five years, cinq ans, 5 ans") == {"5"}
     assert numbers("une fois, one time, deux-trois") == {"2", "3"}
