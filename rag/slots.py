@@ -475,7 +475,9 @@ def _said(patterns: dict[str, re.Pattern[str]], text: str) -> set[str]:
 def qualifiers(text: str) -> set[str]:
     """Which of QUALIFIERS and ROLES a text says."""
     said = _said(QUALIFIERS, text) | _said(ROLES, text)
-    return said | {"led"} if _LEADS.search(text) else said
+    if _LEADS.search(text):  # sent, or taking the head: who leads is said too
+        said.add("led")
+    return said
 
 
 # a passive role whose holder is not said: "le sommet a été organisé les 1er et 2
