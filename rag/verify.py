@@ -547,8 +547,11 @@ def check_draft(
             question,
         )
         recited = False
-        if not support.supported and (others := _supporting(text, refs, *against)):
-            (refs, support, spans), recited = others[0], True
+        others: list[_Supported] | None = None  # other extracts that pass: looked for once
+        if not support.supported:
+            others = _supporting(text, refs, *against)
+            if others:
+                (refs, support, spans), recited = others.pop(0), True
         # a French name ("Genève") does not make an English sentence French
         if support.supported and detect_language(NAME_RUN.sub("", text)) not in (
             language,
@@ -560,7 +563,9 @@ def check_draft(
             claim = f"{question} → {text}" if question and _is_bare(text) else text
             score = judge(" ".join(passages[n - 1] for n in refs), claim)
             if score < judge_threshold:
-                for found in _supporting(text, refs, *against)[:RECHECKED_PASSAGES]:
+                if others is None:
+                    others = _supporting(text, refs, *against)
+                for found in others[:RECHECKED_PASSAGES]:
                     found_score = judge(passages[found[0][0] - 1], claim)
                     if found_score >= judge_threshold:
                         (refs, support, spans), score, recited = found, found_score, True
