@@ -79,13 +79,16 @@ from rag.slots import (
     corrects_premise,
     days_spanned,
     fills,
+    in_lower_case,
     left_out,
     list_size,
     missing_key,
+    name_forms,
     names_written_elsewhere,
     places_and_dates_in_english,
     subject_names,
     unknown_names,
+    with_capitals,
 )
 from rag.store import MANIFEST, BuildReport, IndexStore, Progress, build_index, load
 from rag.text import MONTHS_EN, MONTHS_FR, detect_language, fold, stem, words
@@ -221,7 +224,12 @@ def retrieve(
     the reply's language and, when it has a question word of its own, the asked slot."""
     started = time.perf_counter()
     hits = retriever.search(
-        question, s.k, hybrid=s.hybrid_search, per_doc=s.max_chunks_per_doc, only=s.articles
+        question,
+        s.k,
+        hybrid=s.hybrid_search,
+        per_doc=s.max_chunks_per_doc,
+        only=s.articles,
+        best_sentences=s.best_sentence_passages,
     )
     documents = retriever.store.documents
     passages = [*hits, *following_sentences(hits, documents), *article_leads(hits, documents)]
@@ -277,6 +285,7 @@ def could_answer(slot: Slot, question: str, x: ScoredSentence, article: str) -> 
 REWRITE_TOKENS = 80  # a standalone question is one line
 REFERENT_TOKENS = 32  # a name or a short noun phrase
 ACROSS_ARTICLES = 3  # articles an instant answer about several articles draws from
+MENTIONS_PER_ARTICLE = 3  # sentences of one article naming what such a question is about
 
 
 def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
@@ -329,18 +338,23 @@ def instant_answer(r: Retrieved, s: Settings) -> Instant | None:
 def across_sentences(
     r: Retrieved, best: ScoredSentence, s: Settings
 ) -> list[tuple[ScoredSentence, None]]:
-    """For a question about several articles answered by sentences ("OpenAI comes up in
-    two of the stories; in what context each time?"): the best sentence of each other
-    article that names what the question is about and clears the answer threshold."""
+    """For a question about several articles answered by sentences: the best sentence
+    of each other article that names what the question is about and clears the answer
+    threshold. A question about something named ("OpenAI comes up in two of the
+    stories; in what context each time?") gets each sentence naming it, up to
+    `MENTIONS_PER_ARTICLE` in an article: dev4 g038, Tencent in Reuters is among the
+    companies with large language models, silent when asked, and in Wu's delegation."""
     names = [fold(n) for n in subject_names(r.question, r.texts.values())]
-    found: dict[str, ScoredSentence] = {best.hit.chunk.doc_id: best}
+    per_article = MENTIONS_PER_ARTICLE if names else 1
+    found: dict[str, list[ScoredSentence]] = {best.hit.chunk.doc_id: [best]}
     for x in r.candidates:
-        if len(found) == ACROSS_ARTICLES or x.score < s.answer_threshold:
+        if x.score < s.answer_threshold:
             break
-        said = fold(f"{x.context} {x.text}")
-        if x.hit.chunk.doc_id not in found and all(n in said for n in names):
-            found[x.hit.chunk.doc_id] = x
-    return [(x, None) for x in found.values() if x is not best]
+        mine = found.get(x.hit.chunk.doc_id, [])
+        room = len(mine) < per_article if mine else len(found) < ACROSS_ARTICLES
+        if room and x is not best and all(n in fold(f"{x.context} {x.text}") for n in names):
+            found.setdefault(x.hit.chunk.doc_id, mine).append(x)
+    return [(x, None) for mine in found.values() for x in mine if x is not best]
 
 
 def lead(texts: Mapping[str, str], x: ScoredSentence) -> str:
@@ -603,6 +617,7 @@ class Assistant:
         self._store: IndexStore | None = None
         self._retriever: Retriever | None = None
         self._vocabulary: frozenset[str] | None = None
+        self._names: dict[str, str] | None = None
         self._lock = threading.RLock()
         # One canary per process: the system prompt stays the same from question to
         # question, so llama.cpp reads it once; it is still unknown to any article.
@@ -629,6 +644,7 @@ class Assistant:
         self._store = store
         self._retriever = Retriever.from_store(store, self.settings)
         self._vocabulary = None
+        self._names = None
 
     def vocabulary(self) -> frozenset[str]:
         """The stems of every word of the indexed articles, their titles and outlets."""
@@ -640,6 +656,13 @@ class Assistant:
                 )
                 self._vocabulary = frozenset(stem(w) for t in texts for w in words(t))
             return self._vocabulary
+
+    def names(self) -> dict[str, str]:
+        """The names the indexed articles write, folded → as written (`name_forms`)."""
+        with self._lock:
+            if self._names is None:
+                self._names = name_forms(d.text for d in self.store.documents.values())
+            return self._names
 
     def index(
         self,
@@ -769,6 +792,8 @@ class Assistant:
         s = settings or self.settings
         started = time.perf_counter()
         message = self.check_question(question)
+        if in_lower_case(message):  # names are found by their capitals: the articles' ones
+            message = with_capitals(message, self.names())
         self.check_filter(s, reply_language(message))
         understood, rewrite_s = self.understand(message, history, s)
         typed = understood.how == "typed"

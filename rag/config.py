@@ -81,6 +81,10 @@ class Settings:
         default_factory=ArticleFilter,
         metadata=_doc("only articles of this outlet and date range are searched"),
     )
+    best_sentence_passages: int = field(
+        default=3,
+        metadata=_doc("passages added past top_k and the cap: those of the nearest sentences"),
+    )
     max_chunks_per_doc: int = field(default=3, metadata=_doc("cap per article in the top-k"))
     index_type: Literal["auto", "flat", "hnsw"] = field(
         default="auto",

@@ -8,6 +8,11 @@ skipped by both searches. A filter by outlet and date (`rag.filters`) applies in
 both searches too: FAISS sees only the allowed rows, BM25 scores no other, so that a
 filtered question still gets its top k however few articles pass.
 
+Past the top k and the cap, the passages holding the sentences nearest the question
+are added: the one sentence that answers may sit in a passage about something else,
+or be its article's fourth passage (a long article fills its three places with
+passages about the same talks).
+
 No reranker: none ships in a pip package that works offline (see README, "Models").
 """
 
@@ -39,6 +44,9 @@ FILTERS_CACHED = 32
 # storage cost more than the search), within this many bytes over all cached filters.
 FILTER_VECTOR_BYTES = 256 * 2**20
 RRF_K = 60  # the usual constant of reciprocal rank fusion
+# Sentences are searched exactly (one product over their vectors, ~10 ms at this size);
+# a larger index adds no passage by its sentences.
+SENTENCE_SEARCH_ROWS = 100_000
 CROSS_LINGUAL_BM25 = 0.5  # chosen on eval/questions.jsonl (MRR 0.814 at 1.0, 0.834 at 0.5)
 
 
@@ -52,6 +60,8 @@ class Retriever:
     suspect: frozenset[int] = frozenset()  # rows of articles that address an AI reader
     dead: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # removed rows
     dense_params: Any = None  # FAISS search parameters that skip the dead rows
+    # the passage row of each sentence row (-1: removed, or sentences not searched)
+    sentence_chunks: np.ndarray | None = None
     _filtered: dict[ArticleFilter, Allowed] = field(default_factory=dict)  # oldest first
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,6 +84,7 @@ class Retriever:
             suspect,
             dead,
             _skipping(store.index, dead),
+            _sentence_chunks(store) if len(store.sentence_spans) <= SENTENCE_SEARCH_ROWS else None,
         )
 
     def allowed_rows(self, only: ArticleFilter) -> np.ndarray | None:
@@ -119,6 +130,24 @@ class Retriever:
         sims, found = self.store.index.search(query, depth, params=params)
         return [(int(r), float(x)) for r, x in zip(found[0], sims[0], strict=True) if r >= 0]
 
+    def _by_sentence(self, query: np.ndarray, depth: int, allowed: Allowed | None) -> list[int]:
+        """Passage rows in the order of their best sentence's cosine, best first."""
+        if self.sentence_chunks is None or not len(self.sentence_chunks):
+            return []
+        owners = self.sentence_chunks
+        live = owners >= 0
+        if allowed is not None:
+            live &= allowed.mask[np.maximum(owners, 0)]
+        rows = np.flatnonzero(live)
+        with _blas().limit(limits=1, user_api="blas"):
+            sims = np.asarray(self.store.sentence_vectors)[rows] @ query[0]
+        ranked: dict[int, None] = {}
+        for i in _largest(sims, min(len(sims), 4 * depth)):
+            ranked.setdefault(int(owners[rows[i]]))
+            if len(ranked) == depth:
+                break
+        return list(ranked)
+
     def search(
         self,
         question: str,
@@ -126,7 +155,11 @@ class Retriever:
         hybrid: bool = True,
         per_doc: int = 3,
         only: ArticleFilter = ArticleFilter(),  # noqa: B008 - frozen, never changed
+        best_sentences: int = 0,
     ) -> list[Hit]:
+        """The k best passages, at most `per_doc` of an article; then, past k and the cap,
+        the passages holding the `best_sentences` sentences nearest the question (an
+        article's fourth passage may hold the one sentence that answers)."""
         filtered = self._filter(only) if only.active else None  # looked up once
         n = len(self.store.chunks) - len(self.dead) if filtered is None else len(filtered.rows)
         if n == 0:
@@ -164,13 +197,21 @@ class Retriever:
             if per_doc_count.get(chunk.doc_id, 0) >= per_doc or row in self.not_prose:
                 continue  # one article, or a keyword list, cannot take over the top-k
             per_doc_count[chunk.doc_id] = per_doc_count.get(chunk.doc_id, 0) + 1
-            sim = similarity.get(row)
-            if sim is None:  # BM25-only hit: compute its cosine for later scoring
-                sim = float(self.store.index.reconstruct(row) @ query[0])
-            hits.append(Hit(chunk=chunk, score=sim, rank=len(hits) + 1))
+            hits.append(self._hit(row, similarity, query, len(hits) + 1))
             if len(hits) == k:
                 break
+        taken = {h.chunk.id for h in hits}
+        for row in self._by_sentence(query, best_sentences, filtered) if best_sentences else ():
+            chunk = self.store.chunks[row]
+            if chunk.id not in taken and row not in self.suspect and row not in self.not_prose:
+                hits.append(self._hit(row, similarity, query, len(hits) + 1))
         return hits
+
+    def _hit(self, row: int, similarity: dict[int, float], query: np.ndarray, rank: int) -> Hit:
+        sim = similarity.get(row)
+        if sim is None:  # not found by the passage search: its cosine, for later scoring
+            sim = float(self.store.index.reconstruct(row) @ query[0])
+        return Hit(chunk=self.store.chunks[row], score=sim, rank=rank)
 
 
 @functools.cache
@@ -214,6 +255,24 @@ def _selecting(index: Any, mask: np.ndarray) -> Any:
         params = faiss.SearchParameters(sel=allowed)
     params.selectors = (allowed, bits)  # held here: FAISS keeps raw pointers to them
     return params
+
+
+def _sentence_chunks(store: IndexStore) -> np.ndarray:
+    """The passage row of each sentence row: the first passage holding it (passages
+    overlap by a sentence), -1 for a removed article's sentence."""
+    owners = np.full(len(store.sentence_spans), -1, np.int64)
+    passages = store.chunk_spans.rows_by_document()
+    for doc_id, rows in store.sentence_spans.rows_by_document().items():
+        chunk_rows = np.array(passages.get(doc_id, []), np.int64)
+        if not len(chunk_rows):
+            continue
+        # an article's passages in order: the first that ends at or after the sentence
+        at = np.searchsorted(
+            store.chunk_spans.rows[chunk_rows, 2], store.sentence_spans.rows[rows, 2]
+        )
+        held = at < len(chunk_rows)
+        owners[np.array(rows)[held]] = chunk_rows[at[held]]
+    return owners
 
 
 def _skipping(index: Any, dead: np.ndarray) -> Any:

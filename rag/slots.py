@@ -610,7 +610,9 @@ def names(text: str, question: str, bodies: bool = False) -> list[tuple[int, int
             run_words = [w for w in words(sentence[start : m.end()]) if w not in STOPWORDS]
             if not run_words:
                 continue
-            opening = not sentence[:start].strip(_OPENING_MARKS)  # "« Chaque pays…"
+            before = sentence[:start]
+            # "« Chaque pays…": the opening word of a sentence, or of a quotation in one
+            opening = not before.strip(_OPENING_MARKS) or before.rstrip().endswith(("«", "“"))
             if opening and len(run_words) == 1 and not bare:
                 nxt = sentence[m.end() : m.end() + 2]
                 if not nxt.startswith(",") and run_words[0] not in ALIASES:
@@ -1143,9 +1145,29 @@ def places(text: str, question: str) -> list[tuple[int, int]]:
         if country is None and _ASKS_COUNTRY.search(question):  # a city is no country
             continue
         before = text[max(0, s - 12) : s]
+        near = fold(text[max(0, s - 30) : s])
+        if _VISIT_BEFORE.search(near) and not _ASKS_VISIT.search(fold(question)):
+            continue  # "après la visite à Pékin du plus haut diplomate": not where a summit is
+        if _TO_SOMEONE.search(near):
+            continue  # "Faisant écho à Liu, Lü Xiang…"
         if bare or _PLACE_BEFORE.search(before) or (_TO.search(before) and is_place(text[s:e])):
             found.append((s, e))
     return found
+
+
+# where someone went ("la visite à Pékin", "his trip to Beijing"), folded: no venue of an
+# event, unless the question asks where someone went
+_VISIT_BEFORE = re.compile(
+    r"\b(?:visites?|visits?|voyages?|trips?|deplacements?|tournees?|tours?)"
+    r"(?:\s+(?:officielle?s?|official|recente?s?|recent))?\s+(?:a|au|aux|en|in|to)\s+$"
+)
+_ASKS_VISIT = re.compile(
+    r"\b(?:visit\w*|trips?|travel\w*|went|go|gone|goes|voyag\w*|deplac\w*|rend\w*|alle\w*"
+    r"|tour\w*)\b"
+)
+# "à" after an echo or a reply introduces a person, not a place (folded); not after
+# "a déclaré", "a dit", "a parlé": "a-t-il déclaré à Shanghai"
+_TO_SOMEONE = re.compile(r"\b(?:echo|repond\w*|adress\w*)\s+(?:a|au)\s+$")
 
 
 def dates(text: str, question: str, granularity: Granularity = "") -> list[tuple[int, int]]:
@@ -1490,7 +1512,8 @@ def holds_kind(slot: Slot, text: str, question: str) -> bool:
 _EVENTS = {
     "summit": re.compile(r"\b(?:sommets?|summits?)\b"),
     "talks": re.compile(
-        r"\b(?:pourparlers|talks|discussions?|dialogues?|negociations?|negotiations?)\b"
+        r"\b(?:pourparlers|talks|discussions?|dialogues?|negociations?|negotiations?"
+        r"|reunions?|meetings?|rassemblements?|gatherings?)\b"
     ),
     "forum": re.compile(r"\bforums?\b"),
     "conference": re.compile(r"\b(?:conferences?|waic|salons?|fairs?)\b"),
@@ -1623,3 +1646,66 @@ def missing_key(slot: Slot) -> str:
     if slot.kind == "date":
         return f"missing_date_{slot.granularity or 'any'}"
     return _MISSING_KEYS.get(slot.kind, "missing_open")
+
+
+_LOWER_WORD = re.compile(r"(?<![\w’'-])[a-zà-ÿ][\w’'-]*")
+_TYPED_WORD = re.compile(r"[\w’'-]+(?:\.[\w’'-]+)*")
+_RUN_SENTENCES = re.compile(r"(?<=\.) ")  # "Genève. Commentant": two sentences
+_CAPITALISED = re.compile(r"[A-ZÀ-Ý][a-zà-ÿ]")  # "Liu", not "AI" nor "UK"
+_OPENS_SENTENCE = re.compile(r"(?:^|[.?!\n])[\s«“\"(–-]*$")
+LONGEST_NAME = 4  # words
+
+
+def name_forms(texts: Iterable[str]) -> dict[str, str]:
+    """The names the articles write, folded → as written: capitalised runs, less a
+    sentence's first word, and less single words the articles also write in lower case
+    ("Sommet" opening a heading, "sommet" everywhere else)."""
+    forms: dict[str, str] = {}
+    lower: set[str] = set()
+    for text in texts:
+        lower.update(fold(w) for w in _LOWER_WORD.findall(text))
+        for m in NAME_RUN.finditer(text):
+            before = text[max(0, m.start() - 4) : m.start()]
+            for i, run in enumerate(_RUN_SENTENCES.split(m.group(0))):
+                run = run.rstrip(".")
+                if i > 0 or _OPENS_SENTENCE.search(before):  # a sentence's first word
+                    run = run.partition(" ")[2]
+                while run and fold(run.split(" ")[0]) in _OPENERS:  # "La Chine", "de Laurie"
+                    run = run.partition(" ")[2]
+                if run:
+                    forms.setdefault(fold(run), run)
+    return {
+        key: run
+        for key, run in forms.items()
+        # not an acronym ("US" for "us"), nor a word also written in lower case
+        if " " in key or not (key in lower or key in _OPENERS or run.isupper())
+    }
+
+
+def in_lower_case(question: str) -> bool:
+    """Whether a question writes no capitalised word but its first (acronyms aside)."""
+    typed = _TYPED_WORD.findall(question)[1:]
+    return not any(_CAPITALISED.match(word) for word in typed)
+
+
+def with_capitals(question: str, forms: Mapping[str, str]) -> str:
+    """A question typed in lower case (`in_lower_case`) with its names written as the
+    articles write them ("who's liu wei?" → "who's Liu Wei?"): names are found by their
+    capitals. A question that writes a capitalised word of its own is left as typed:
+    its lower-case words were meant ("What initiative…", "direct talks")."""
+    if not in_lower_case(question):
+        return question
+    typed = list(_TYPED_WORD.finditer(question))
+    pieces, at, i = [], 0, 0
+    while i < len(typed):
+        for n in range(min(LONGEST_NAME, len(typed) - i), 0, -1):
+            start, end = typed[i].start(), typed[i + n - 1].end()
+            span = question[start:end]
+            key = fold(" ".join(t.group(0) for t in typed[i : i + n]))
+            if span == span.lower() and key in forms and span.count(" ") == n - 1:
+                pieces += [question[at:start], forms[key]]
+                at, i = end, i + n
+                break
+        else:
+            i += 1
+    return "".join([*pieces, question[at:]])

@@ -231,3 +231,11 @@ def test_a_part_the_articles_reverse_is_corrected(
     assert answer.sentences[0].text == "The articles say otherwise:"
     assert said in answer.sentences[1].text
     _assert_citations_exact(assistant, answer)
+
+
+def test_a_name_typed_in_lower_case_is_read_as_a_name(assistant: Assistant) -> None:
+    """Asked who Liu Wei is, in lower case, the reply quoted the sentence on him, not
+    "Lü Xiang", a name for a question that asks who someone is."""
+    typed = assistant.ask("qui est liu wei ?")
+    assert typed.text == assistant.ask("Qui est Liu Wei ?").text
+    assert "Liu Wei" in typed.text and not typed.refused

@@ -129,3 +129,27 @@ def test_a_filter_that_matches_nothing_says_what_there_is(assistant: Assistant) 
     settings = assistant.settings.replace(articles=ArticleFilter(outlet="AFP"))
     with pytest.raises(QuestionError, match=r"outlet AFP.*Reuters.*2024-07"):
         assistant.ask("Where were the talks held?", settings)
+
+
+def test_each_sentence_belongs_to_a_passage_that_holds_it(assistant: Assistant) -> None:
+    retriever = assistant.retriever()
+    store = retriever.store
+    owners = retriever.sentence_chunks
+    assert owners is not None and len(owners) == len(store.sentence_spans)
+    for row, owner in enumerate(owners.tolist()):
+        doc_id, start, end = store.sentence_spans.span(row)
+        chunk = store.chunks[owner]
+        assert chunk.doc_id == doc_id and chunk.start <= start and end <= chunk.end
+
+
+def test_the_passage_of_the_nearest_sentence_is_read_past_the_cap(
+    assistant: Assistant,
+) -> None:
+    """dev4 g003: the one sentence saying that Xi Jinping was first invited is in the
+    fourth passage of the Reuters article, whose three places go to passages about the
+    summit; the nearest sentences' passages are added past the top k and the cap."""
+    retriever = assistant.retriever()
+    question = "Quel dirigeant chinois avait été convié au départ au sommet britannique ?"
+    hits = retriever.search(question, 5, best_sentences=3)
+    assert any("Xi Jinping avait été initialement invité" in h.chunk.text for h in hits)
+    assert len(hits) <= 5 + 3 and len({h.chunk.id for h in hits}) == len(hits)

@@ -25,12 +25,14 @@ from rag.slots import (
     left_out,
     list_size,
     listed,
+    name_forms,
     names_written_elsewhere,
     places,
     qualifiers,
     restates,
     stated_roles,
     unknown_names,
+    with_capitals,
 )
 from rag.text import stem, words
 
@@ -885,3 +887,87 @@ def test_another_countrys_delegation_is_not_the_asked_one() -> None:
     chinese = "La délégation chinoise au sommet a appelé à la coopération."
     assert not about_another_body(question, chinese)
     assert not about_another_body("Qui dirigeait les pourparlers de Genève ?", american)
+
+
+def _sample_names() -> dict[str, str]:
+    from rag.config import SAMPLE_CORPUS
+
+    return name_forms(p.read_text(encoding="utf-8") for p in sorted(SAMPLE_CORPUS.glob("*.txt")))
+
+
+def test_the_names_the_articles_write_with_their_capitals() -> None:
+    forms = _sample_names()
+    for name in ("Liu Wei", "Wu Zhaohui", "Brenda Goh", "Tencent", "Genève", "Royaume-Uni"):
+        assert forms[name.lower().replace("è", "e")] == name
+    assert "us" not in forms and "ia" not in forms  # acronyms: "us" is a word too
+    assert "la chine" not in forms and "bien" not in forms  # a sentence's first word
+    assert "sommet" not in forms  # "Sommet" in a heading, "sommet" in the text
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("qui est liu wei ?", "qui est Liu Wei ?"),
+        ("Who sent wu zhaohui to the uk summit?", "Who sent Wu Zhaohui to the uk summit?"),
+        ("tencent était-il à genève ?", "Tencent était-il à Genève ?"),
+        ("tell us about the AI talks", "tell us about the AI talks"),  # "us", "AI" as typed
+        # a capital of its own: the lower-case words were meant
+        ("Qui est Liu Wei et que dit wang yi ?", "Qui est Liu Wei et que dit wang yi ?"),
+    ],
+)
+def test_a_question_typed_in_lower_case_gets_the_articles_capitals(typed: str, read: str) -> None:
+    """A name typed in lower case is still a name: "who is liu wei?" was answered "Lü
+    Xiang", a name for a question that asks who someone is."""
+    assert with_capitals(typed, _sample_names()) == read
+
+
+VISIT = (
+    "La semaine dernière, la Chine a accepté l’invitation de la Grande-Bretagne à participer "
+    "au sommet, un autre signe de dégel des relations, après la visite à Pékin du plus haut "
+    "diplomate britannique James Cleverly."
+)
+
+
+def test_where_someone_went_is_no_venue() -> None:
+    """test q63 (unanswerable): asked where in the UK the summit is held, the reply gave
+    "Pékin", where the British diplomat had been on a visit."""
+    venue = "Dans quel lieu précis du Royaume-Uni le sommet sur la sécurité de l'IA se tient-il ?"
+    assert places(VISIT, venue) == []
+    went = places(VISIT, "Où James Cleverly s'est-il rendu ?")  # a question about the visit
+    assert [VISIT[s:e] for s, e in went] == ["Pékin"]
+
+
+def test_a_name_after_a_verb_of_speech_is_no_place() -> None:
+    """dev3 e087: "Liu" was shown beside "Genève" as a Swiss city hosting the talks."""
+    sentence = (
+        "Faisant écho à Liu, Lü Xiang, chercheur à l'Académie chinoise des sciences "
+        "sociales, a déclaré que les premières discussions sont encourageantes."
+    )
+    assert places(sentence, "Quelle ville suisse accueille les discussions ?") == []
+    geneva = "Ces discussions, qui ont eu lieu à Genève, en Suisse, sont un rare exemple."
+    assert [geneva[s:e] for s, e in places(geneva, "Où ?")][:1] == ["Genève"]
+
+
+def test_meetings_and_gatherings_are_talks() -> None:
+    """test q133: the months of the "rassemblements confidentiels" were answered with the
+    UK summit's dates; a meeting is talks, not a summit."""
+    from rag.slots import another_event, events
+
+    assert events("les rassemblements confidentiels") == {"talks"}
+    assert events("the confidential meetings in Geneva") == {"talks"}
+    assert another_event("les rassemblements confidentiels", "au sommet de Bletchley") == "summit"
+    assert events("La Grande-Bretagne réunira des représentants") == frozenset()  # a verb
+
+
+def test_the_word_opening_a_quotation_is_no_name() -> None:
+    """A quotation opening after a sentence the splitter keeps with it: "Chaque" was
+    shown as the person Li Qiang met (a question typed in lower case, once its names
+    were found)."""
+    from rag.slots import names
+
+    text = (
+        "C’est dans ce contexte que le Premier ministre chinois Li Qiang a exhorté les pays "
+        "à coopérer. « Chaque pays possède ses propres avantages », a-t-il déclaré."
+    )
+    found = [text[s:e] for s, e in names(text, "Qui Li Qiang a-t-il rencontré ?")]
+    assert "Chaque" not in found
