@@ -60,7 +60,8 @@ class Retriever:
     suspect: frozenset[int] = frozenset()  # rows of articles that address an AI reader
     dead: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # removed rows
     dense_params: Any = None  # FAISS search parameters that skip the dead rows
-    # the passage row of each sentence row (-1: removed, or sentences not searched)
+    # the passage row of each sentence row, -1 for a removed article's (None: too many
+    # sentences to search them, SENTENCE_SEARCH_ROWS)
     sentence_chunks: np.ndarray | None = None
     _filtered: dict[ArticleFilter, Allowed] = field(default_factory=dict)  # oldest first
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -138,12 +139,14 @@ class Retriever:
         live = owners >= 0
         if allowed is not None:
             live &= allowed.mask[np.maximum(owners, 0)]
-        rows = np.flatnonzero(live)
+        # the product over every stored vector, the others masked after: selecting the
+        # live rows first would copy their vectors out of the memory map at each question
         with _blas().limit(limits=1, user_api="blas"):
-            sims = np.asarray(self.store.sentence_vectors)[rows] @ query[0]
+            sims = np.asarray(self.store.sentence_vectors) @ query[0]
+        sims[~live] = -np.inf
         ranked: dict[int, None] = {}
-        for i in _largest(sims, min(len(sims), 4 * depth)):
-            ranked.setdefault(int(owners[rows[i]]))
+        for i in _largest(sims, min(int(live.sum()), 4 * depth)):
+            ranked.setdefault(int(owners[i]))
             if len(ranked) == depth:
                 break
         return list(ranked)
